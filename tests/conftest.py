@@ -1,0 +1,89 @@
+"""Shared test helpers: run a script as a learner would, read TensorBoard files back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def script_env(tmp_path: Path) -> dict[str, str]:
+    """An environment that keeps caches and TensorBoard out of the real home folder."""
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("OMP_NUM_THREADS", "2")
+    return env
+
+
+def run_script(script: str, *args: str, cwd: Path, timeout: float = 300, env=None) -> subprocess.CompletedProcess:
+    """Run ROOT/script with args in `cwd`, the way a learner would from a shell."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / script), *map(str, args)],
+        cwd=cwd,
+        env=env or script_env(cwd),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, f"exit {result.returncode}\nSTDOUT:\n{result.stdout}\nSTDERR:\n{result.stderr}"
+
+
+def assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Non-zero exit, one 'error:' line on stderr naming each fragment, and no traceback."""
+    assert result.returncode != 0, f"expected failure\nSTDOUT:\n{result.stdout}\nSTDERR:\n{result.stderr}"
+    assert "Traceback" not in result.stderr, result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in error_lines[0], error_lines[0]
+    return error_lines[0]
+
+
+def read_tensorboard(logdir: Path):
+    """An EventAccumulator over every event file below `logdir`, fully loaded.
+
+    Returns a dict: run folder (relative to logdir) -> accumulator.
+    """
+    from tensorboard.backend.event_processing import event_accumulator
+
+    runs = {}
+    for events in sorted(Path(logdir).rglob("events.out.tfevents.*")):
+        run = str(events.parent.relative_to(logdir))
+        if run in runs:
+            continue
+        accumulator = event_accumulator.EventAccumulator(
+            str(events.parent), size_guidance={"scalars": 0, "images": 0, "tensors": 0}
+        )
+        runs[run] = accumulator.Reload()
+    return runs
+
+
+def all_tags(logdir: Path) -> dict[str, set[str]]:
+    """Kind ('scalars', 'images', 'tensors', 'graph') -> every tag written below logdir."""
+    tags: dict[str, set[str]] = {"scalars": set(), "images": set(), "tensors": set(), "graph": set()}
+    for accumulator in read_tensorboard(logdir).values():
+        found = accumulator.Tags()
+        for kind in ("scalars", "images", "tensors"):
+            tags[kind].update(found.get(kind, []))
+        if found.get("graph"):
+            tags["graph"].add("graph")
+    return tags
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """An empty folder to run scripts in (so logs/ and checkpoints/ land there)."""
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
