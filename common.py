@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
+from torch import nn
 from torch.utils.data import Dataset
 
 CIFAR10_CLASSES = (
@@ -39,6 +40,9 @@ CIFAR10_CLASSES = (
 )
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 CIFAR10_MANUAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+CHECKPOINT_FORMAT = "pytorch-notes-cifar10-checkpoint/1"
 FAKE_TRAIN_SIZE = 1000
 FAKE_TEST_SIZE = 200
 
@@ -271,6 +275,8 @@ def image_files(folder: Path) -> list[Path]:
 
 def load_rgb(path: str | Path) -> Image.Image:
     """Open an image as RGB, or raise a UserError naming the file."""
+    if not Path(path).is_file():
+        raise UserError(f"image {path} does not exist")
     try:
         with Image.open(path) as image:
             return image.convert("RGB")
@@ -450,3 +456,45 @@ def decode_images(samples: list[tuple[Path, int]]) -> tuple[torch.Tensor, torch.
             bar.update(len(batch))
     labels = torch.tensor([label for _, label in samples], dtype=torch.int64)
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), labels
+
+
+# --------------------------------------------------------------------------- model input and checkpoints
+
+
+def to_model_input(images: torch.Tensor, normalize: bool, channels_last: bool) -> torch.Tensor:
+    """uint8 (N, 3, 32, 32) -> float in [0, 1] exactly like ToTensor, then optional Normalize."""
+    x = images.float().div_(255)
+    if normalize:
+        mean = torch.tensor(CIFAR10_MEAN, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(CIFAR10_STD, device=x.device).view(1, 3, 1, 1)
+        x = (x - mean) / std
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """torch.load with weights_only=True; anything that is not one of our checkpoints is one clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"cannot read checkpoint {path}: it is truncated or not a checkpoint ({first_line})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise UserError(f"{path} is not a checkpoint written by 10_train_cifar10.py")
+    return checkpoint
+
+
+def restore_model(model: nn.Module, checkpoint: dict, path) -> None:
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise UserError(f"checkpoint {path} does not fit this model ({first_line})") from None
+
+
+def newest_checkpoint(checkpoint_dir: str | Path = "checkpoints", name: str = "best.pt") -> Path | None:
+    """The most recently written CHECKPOINT_DIR/<run>/<name>, or None."""
+    found = list(Path(checkpoint_dir).glob(f"*/{name}"))
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None

@@ -98,6 +98,77 @@ def make_ordered_model() -> nn.Sequential:
     )
 
 
+# --------------------------------------------------------------------------- beyond the notes' model
+# The same pieces the notes teach (ReLU, BatchNorm2d), added one at a time, then a
+# wider network built only from them. 10_train_cifar10.py picks one with --model.
+
+
+class MyModelReLU(MyModel):
+    """MyModel with a ReLU after every convolution and after the first Linear layer."""
+
+    def forward(self, x):
+        x = self.maxpool1(torch.relu(self.conv1(x)))
+        x = self.maxpool2(torch.relu(self.conv2(x)))
+        x = self.maxpool3(torch.relu(self.conv3(x)))
+        x = torch.relu(self.linear1(self.flatten(x)))
+        return self.linear2(x)
+
+
+class MyModelBN(MyModel):
+    """MyModelReLU plus BatchNorm2d after every convolution (normalise, then ReLU)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn1, self.bn2, self.bn3 = nn.BatchNorm2d(32), nn.BatchNorm2d(32), nn.BatchNorm2d(64)
+
+    def forward(self, x):
+        x = self.maxpool1(torch.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool2(torch.relu(self.bn2(self.conv2(x))))
+        x = self.maxpool3(torch.relu(self.bn3(self.conv3(x))))
+        x = torch.relu(self.linear1(self.flatten(x)))
+        return self.linear2(x)
+
+
+def conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
+    """3x3 convolution (no bias: BatchNorm adds its own), BatchNorm2d, ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class FastNet(nn.Module):
+    """A small VGG-style network of Conv2d + BatchNorm2d + ReLU + MaxPool2d: fast on a CPU."""
+
+    def __init__(self, widths=(32, 64, 128, 256)):
+        super().__init__()
+        w0, w1, w2, w3 = widths
+        self.features = nn.Sequential(
+            conv_bn_relu(3, w0),
+            conv_bn_relu(w0, w1),
+            nn.MaxPool2d(2),  # 32 -> 16
+            conv_bn_relu(w1, w2),
+            nn.MaxPool2d(2),  # 16 -> 8
+            conv_bn_relu(w2, w3),
+            nn.MaxPool2d(2),  # 8 -> 4
+            nn.MaxPool2d(4),  # 4 -> 1: the strongest response of each channel
+        )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(w3, 10, bias=False))
+
+    def forward(self, x):
+        # The small fixed scale keeps the logits from exploding early in training.
+        return self.classifier(self.features(x)) * 0.125
+
+
+MODELS = {
+    "mymodel": MyModel,
+    "mymodel-relu": MyModelReLU,
+    "mymodel-bn": MyModelBN,
+    "fastnet": FastNet,
+}
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

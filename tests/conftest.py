@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,8 @@ def assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> 
     """Non-zero exit, one 'error:' line on stderr naming each fragment, and no traceback."""
     assert result.returncode != 0, f"expected failure\nSTDOUT:\n{result.stdout}\nSTDERR:\n{result.stderr}"
     assert "Traceback" not in result.stderr, result.stderr
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    # Our scripts print "error: ..."; argparse prints "usage: ..." then "<script>: error: ...".
+    error_lines = [line for line in result.stderr.splitlines() if re.match(r"^(\S+: )?error: ", line)]
     assert len(error_lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in error_lines[0], error_lines[0]
