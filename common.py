@@ -61,6 +61,9 @@ def run_main(main) -> None:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        sys.stderr.close()
+        sys.exit(0)
 
 
 # --------------------------------------------------------------------------- flags
