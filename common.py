@@ -390,6 +390,8 @@ def write_tensor_cache(split_dir, cache_name, key, images, labels, classes) -> N
         "crc32": zlib.crc32(images.numpy().tobytes()),
     }
     for cache_dir in cache_candidates(split_dir):
+        if not may_write_into(cache_dir):
+            continue
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
             for stale in cache_dir.glob(f"{split_dir.name}-*.pt"):
@@ -399,6 +401,18 @@ def write_tensor_cache(split_dir, cache_name, key, images, labels, classes) -> N
         except OSError:
             continue
     print("note: no writable place for the decoded-image cache; the next run decodes again", file=sys.stderr)
+
+
+def may_write_into(folder: Path) -> bool:
+    """Whether `folder` (or, if missing, its nearest existing parent) is meant to be written to.
+
+    Checks the write bits as well as os.access, because root may write into a
+    folder marked read-only, and a read-only data folder should stay untouched.
+    """
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    return existing.is_dir() and os.access(existing, os.W_OK) and bool(existing.stat().st_mode & 0o222)
 
 
 def atomic_torch_save(obj, path: str | Path) -> None:

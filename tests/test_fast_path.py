@@ -138,6 +138,20 @@ def test_corrupt_cache_is_detected_and_rebuilt(image_folder, monkeypatch, capsys
 
 
 def test_cache_falls_back_to_the_user_cache_when_the_data_folder_is_read_only(image_folder, monkeypatch, tmp_path):
+    image_folder.chmod(0o555)  # like a shared, read-only copy (root could still write: it must not)
+    try:
+        calls = count_decodes(monkeypatch)
+        args = fake_args(fake_data=False, image_folder=str(image_folder))
+        common.cifar10_tensors(args, train=True)
+        assert not (image_folder / ".tensor-cache").exists()
+        assert list((tmp_path / "user-cache" / "pytorch-notes-cifar10").rglob("train-*.pt"))
+        common.cifar10_tensors(args, train=True)
+        assert calls == [6]
+    finally:
+        image_folder.chmod(0o755)
+
+
+def test_cache_falls_back_when_the_cache_folder_cannot_be_made(image_folder, monkeypatch, tmp_path):
     (image_folder / ".tensor-cache").write_text("a file where the cache folder would go")  # mkdir fails
     calls = count_decodes(monkeypatch)
     args = fake_args(fake_data=False, image_folder=str(image_folder))

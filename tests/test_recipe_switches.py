@@ -1,0 +1,105 @@
+"""The switches beyond the notes' recipe each change what they should."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+import torch
+from conftest import assert_ok, run_script
+
+import common
+from nn_CIFAR10 import MODELS, FastNet, MyModel
+
+train_script = importlib.import_module("10_train_cifar10")
+
+
+def test_augmentation_keeps_shapes_and_labels_and_changes_pixels():
+    args = type("Args", (), {"fake_data": True, "image_folder": None, "data_root": ""})()
+    images, labels = common.cifar10_tensors(args, train=True)
+    generator = torch.Generator().manual_seed(0)
+    augmented = train_script.augment_images(images, generator)
+    assert augmented.shape == images.shape and augmented.dtype == torch.uint8
+    changed = (augmented != images).flatten(1).any(1).float().mean().item()
+    assert changed > 0.8, "most images should be shifted or flipped"
+    # A crop at the centre without flip gives the image back: check one by searching all 81 shifts + flips.
+    one = images[:1]
+    again = train_script.augment_images(one.expand(2000, -1, -1, -1).contiguous(), torch.Generator().manual_seed(1))
+    assert any(torch.equal(a, one[0]) for a in again), "the identity (no shift, no flip) is one of the outcomes"
+    assert any(torch.equal(a, one[0].flip(-1)) for a in again), "a plain mirror image is one of the outcomes"
+    same = train_script.augment_images(images, torch.Generator().manual_seed(0))
+    assert torch.equal(same, augmented), "the same generator seed gives the same augmentation"
+
+
+def test_normalize_gives_about_zero_mean_and_unit_std():
+    images = torch.randint(0, 256, (512, 3, 32, 32), dtype=torch.uint8)
+    plain = common.to_model_input(images, normalize=False, channels_last=False)
+    assert plain.min() >= 0 and plain.max() <= 1
+    mean = torch.tensor(common.CIFAR10_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(common.CIFAR10_STD).view(1, 3, 1, 1)
+    # Pixels with exactly the CIFAR-10 mean and std give mean 0 and std 1 after normalising.
+    synthetic = (mean + std * torch.randn(256, 3, 32, 32)).clamp(0, 1)
+    quantised = (synthetic * 255).round().to(torch.uint8)
+    normalized = common.to_model_input(quantised, normalize=True, channels_last=False)
+    assert normalized.mean(dim=(0, 2, 3)).abs().max() < 0.1
+    assert (normalized.std(dim=(0, 2, 3)) - 1).abs().max() < 0.15
+
+
+@pytest.mark.parametrize("schedule", ["onecycle", "cosine"])
+def test_schedules_rise_then_fall(schedule):
+    total = 1000
+    factors = [train_script.lr_factor(schedule, step, total) for step in range(total + 1)]
+    peak = max(range(total + 1), key=factors.__getitem__)
+    assert 0 < peak < total // 2
+    assert factors[0] < factors[peak] == pytest.approx(1.0, abs=0.01)
+    assert all(a <= b + 1e-12 for a, b in zip(factors[:peak], factors[1 : peak + 1])), "rises"
+    assert all(a >= b - 1e-12 for a, b in zip(factors[peak:], factors[peak + 1 :])), "then falls"
+    assert factors[-1] == pytest.approx(0.0, abs=1e-6)
+    assert train_script.lr_factor("none", 500, total) == 1.0
+
+
+def test_every_model_maps_a_batch_to_ten_logits():
+    batch = torch.randn(4, 3, 32, 32)
+    for name, model_class in MODELS.items():
+        assert model_class()(batch).shape == (4, 10), name
+    assert sum(p.numel() for p in MyModel().parameters()) == 145_578, "the notes' model stays as it is"
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in FastNet().modules())
+
+
+def test_label_smoothing_and_tta_change_the_loss(tmp_path):
+    common_flags = ("--fake-data", "--compile", "off", "--epochs", "1", "--seed", "2")
+    plain = run_script("10_train_cifar10.py", *common_flags, "--metrics-json", "a.json", cwd=tmp_path)
+    smooth = run_script(
+        "10_train_cifar10.py",
+        *common_flags,
+        "--label-smoothing",
+        "0.1",
+        "--tta",
+        "--metrics-json",
+        "b.json",
+        cwd=tmp_path,
+    )
+    assert_ok(plain)
+    assert_ok(smooth)
+    a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
+    assert a["train_loss"] != b["train_loss"]
+
+
+def test_recipe_fast_runs_one_epoch(tmp_path):
+    result = run_script(
+        "10_train_cifar10.py",
+        "--fake-data",
+        "--recipe",
+        "fast",
+        "--epochs",
+        "1",
+        "--metrics-json",
+        "m.json",
+        cwd=tmp_path,
+    )
+    assert_ok(result)
+    assert "fastnet" in result.stdout and "momentum 0.9" in result.stdout
+    saved = torch.load(tmp_path / "checkpoints" / json.loads((tmp_path / "m.json").read_text())["run_name"] / "last.pt")
+    assert saved["args"]["augment"] and saved["args"]["normalize"] and saved["args"]["schedule"] == "onecycle"
+    assert saved["args"]["epochs"] == 1, "a flag given on the command line wins over the preset"
