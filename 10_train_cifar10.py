@@ -409,24 +409,26 @@ def per_class_table(class_accuracy) -> str:
     return "\n".join(["class        accuracy", *rows])
 
 
-def labelled_predictions(model, data, args, count: int = 16) -> torch.Tensor:
-    """A grid of test images with 'pred / true' written under each (green right, red wrong)."""
+def labelled_predictions(model, data, args, count: int = 16, columns: int = 8) -> torch.Tensor:
+    """A grid of test images with 'pred/true' written under each (green right, red wrong), as (3, H, W)."""
+    import numpy as np
     from PIL import Image, ImageDraw
-    from torchvision.transforms.functional import pil_to_tensor
-    from torchvision.utils import make_grid
 
     images, labels = data["test_images"][:count], data["test_labels"][:count]
     model.eval()
     with torch.inference_mode():
         predicted = model(to_model_input(images, args.normalize, CHANNELS_LAST)).argmax(1)
-    tiles = []
-    for image, label, guess in zip(images.cpu(), labels.tolist(), predicted.tolist()):
-        tile = Image.new("RGB", (96, 112), "white")
-        tile.paste(Image.fromarray(image.permute(1, 2, 0).numpy()).resize((96, 96), Image.NEAREST), (0, 0))
+    tile_w, tile_h = 96, 112
+    rows = math.ceil(len(labels) / columns)
+    sheet = Image.new("RGB", (columns * tile_w, rows * tile_h), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (image, label, guess) in enumerate(zip(images.cpu(), labels.tolist(), predicted.tolist())):
+        x, y = (i % columns) * tile_w, (i // columns) * tile_h
+        picture = Image.fromarray(image.permute(1, 2, 0).numpy()).resize((tile_w - 4, tile_w - 4), Image.NEAREST)
+        sheet.paste(picture, (x + 2, y + 2))
         colour = (0, 140, 0) if guess == label else (200, 0, 0)
-        ImageDraw.Draw(tile).text((2, 98), f"{CIFAR10_CLASSES[guess][:6]}/{CIFAR10_CLASSES[label][:6]}", fill=colour)
-        tiles.append(pil_to_tensor(tile))
-    return make_grid(torch.stack(tiles), nrow=8, padding=2)
+        draw.text((x + 2, y + tile_w), f"{CIFAR10_CLASSES[guess][:6]}/{CIFAR10_CLASSES[label][:6]}", fill=colour)
+    return torch.from_numpy(np.asarray(sheet).copy()).permute(2, 0, 1)
 
 
 # --------------------------------------------------------------------------- main

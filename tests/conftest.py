@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import runpy
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -34,6 +38,30 @@ def run_script(script: str, *args: str, cwd: Path, timeout: float = 300, env=Non
         text=True,
         timeout=timeout,
     )
+
+
+def run_in_process(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ROOT/script as __main__ inside the test process (no new interpreter, so no import cost).
+
+    For the quick paths (bad input, errors); the same run_main handles errors as in a subprocess.
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
+    old_argv, old_cwd = sys.argv, os.getcwd()
+    sys.argv = [str(ROOT / script), *map(str, args)]
+    code = 0
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            runpy.run_path(str(ROOT / script), run_name="__main__")
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except Exception:
+        stderr.write("Traceback (most recent call last):\n" + traceback.format_exc())
+        code = 1
+    finally:
+        sys.argv = old_argv
+        os.chdir(old_cwd)
+    return subprocess.CompletedProcess(sys.argv, code, stdout.getvalue(), stderr.getvalue())
 
 
 def assert_ok(result: subprocess.CompletedProcess) -> None:

@@ -11,14 +11,29 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, all_tags, assert_clean_error, assert_ok, read_tensorboard, run_script, script_env
+from conftest import (
+    ROOT,
+    all_tags,
+    assert_clean_error,
+    assert_ok,
+    read_tensorboard,
+    run_in_process,
+    run_script,
+    script_env,
+)
 
 TRAIN = "10_train_cifar10.py"
 FAST = ("--fake-data", "--compile", "off")
 
 
 def train(workdir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """A run in its own interpreter, exactly as a learner starts it."""
     return run_script(TRAIN, *FAST, *args, cwd=workdir, timeout=timeout)
+
+
+def train_here(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """The same run inside the test process: no interpreter start-up, for the many short runs."""
+    return run_in_process(TRAIN, *FAST, *args, cwd=workdir)
 
 
 def load(path: Path) -> dict:
@@ -89,7 +104,7 @@ def test_tensorboard_run_folder_and_tags(trained):
 
 def test_a_second_run_gets_a_fresh_folder(tmp_path):
     for _ in range(2):
-        assert_ok(train(tmp_path, "--epochs", "1"))
+        assert_ok(train_here(tmp_path, "--epochs", "1"))
     runs = sorted(p.name for p in (tmp_path / "logs" / "train").iterdir())
     assert len(runs) == 2 and runs[0] != runs[1]
 
@@ -108,8 +123,8 @@ def test_checkpoint_contents(trained):
 
 
 def test_same_seed_same_losses(tmp_path):
-    first = train(tmp_path, "--epochs", "2", "--seed", "7", "--run-name", "a", "--metrics-json", "a.json")
-    second = train(tmp_path, "--epochs", "2", "--seed", "7", "--run-name", "b", "--metrics-json", "b.json")
+    first = train_here(tmp_path, "--epochs", "2", "--seed", "7", "--run-name", "a", "--metrics-json", "a.json")
+    second = train_here(tmp_path, "--epochs", "2", "--seed", "7", "--run-name", "b", "--metrics-json", "b.json")
     assert_ok(first)
     assert_ok(second)
     a, b = (json.loads((tmp_path / f"{n}.json").read_text())["history"] for n in "ab")
@@ -117,10 +132,9 @@ def test_same_seed_same_losses(tmp_path):
     assert [m["test_loss"] for m in a] == [m["test_loss"] for m in b]
 
 
-def test_training_lowers_the_loss(tmp_path):
-    result = train(tmp_path, "--epochs", "3", "--metrics-json", "m.json")
-    assert_ok(result)
-    history = json.loads((tmp_path / "m.json").read_text())["history"]
+def test_training_lowers_the_loss(trained):
+    workdir, _ = trained
+    history = json.loads((workdir / "m.json").read_text())["history"]
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert history[-1]["test_loss"] < history[0]["test_loss"]
 
@@ -133,12 +147,12 @@ def assert_same_weights(a: dict, b: dict, atol: float = 1e-6) -> None:
 
 def test_resume_equals_uninterrupted(tmp_path):
     common = ("--epochs", "4", "--seed", "3", "--momentum", "0.9", "--lr", "0.005")
-    assert_ok(train(tmp_path, *common, "--run-name", "whole", "--metrics-json", "whole.json"))
-    stopped = train(tmp_path, *common, "--run-name", "parts", "--stop-after", "2")
+    assert_ok(train_here(tmp_path, *common, "--run-name", "whole", "--metrics-json", "whole.json"))
+    stopped = train_here(tmp_path, *common, "--run-name", "parts", "--stop-after", "2")
     assert_ok(stopped)
     assert "--resume" in stopped.stdout
     assert load(tmp_path / "checkpoints" / "parts" / "last.pt")["epoch"] == 2
-    resumed = train(tmp_path, "--resume", "checkpoints/parts/last.pt", "--metrics-json", "parts.json")
+    resumed = train_here(tmp_path, "--resume", "checkpoints/parts/last.pt", "--metrics-json", "parts.json")
     assert_ok(resumed)
     assert "resuming run parts" in resumed.stdout
     whole, parts = (load(tmp_path / "checkpoints" / n / "last.pt") for n in ("whole", "parts"))
@@ -171,7 +185,7 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> Non
 
 def test_ctrl_c_saves_and_resume_matches(tmp_path):
     common = ("--epochs", "3", "--seed", "5")
-    assert_ok(train(tmp_path, *common, "--run-name", "whole"))
+    assert_ok(train(tmp_path, *common, "--run-name", "whole"))  # a subprocess, like the interrupted run
     process = start_training(tmp_path, *common, "--run-name", "cut", "--log-every", "1")
     last = tmp_path / "checkpoints" / "cut" / "last.pt"
     wait_for(last, process)  # epoch 1 is done: interrupt somewhere in epoch 2
@@ -200,7 +214,7 @@ def test_checkpoint_survives_a_kill(tmp_path):
     process.communicate()
     checkpoint = load(last)
     assert checkpoint["epoch"] >= 1
-    resumed = train(tmp_path, "--resume", str(last), "--epochs", str(checkpoint["epoch"] + 1))
+    resumed = train_here(tmp_path, "--resume", str(last), "--epochs", str(checkpoint["epoch"] + 1))
     assert_ok(resumed)
     assert load(last)["epoch"] == checkpoint["epoch"] + 1
 
@@ -216,48 +230,48 @@ def test_checkpoint_survives_a_kill(tmp_path):
     ],
 )
 def test_bad_settings(tmp_path, flags, fragment):
-    assert_clean_error(train(tmp_path, "--epochs", "1", *flags), fragment)
+    assert_clean_error(train_here(tmp_path, "--epochs", "1", *flags), fragment)
 
 
 def test_bad_image_folders(tmp_path):
-    missing = run_script(TRAIN, "--image-folder", str(tmp_path / "nowhere"), cwd=tmp_path)
+    missing = run_in_process(TRAIN, "--image-folder", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert_clean_error(missing, "does not exist")
     empty = tmp_path / "empty"
     (empty / "train" / "cat").mkdir(parents=True)
     (empty / "test" / "cat").mkdir(parents=True)
-    assert_clean_error(run_script(TRAIN, "--image-folder", str(empty), cwd=tmp_path), "no images")
+    assert_clean_error(run_in_process(TRAIN, "--image-folder", str(empty), cwd=tmp_path), "no images")
     corrupt = tmp_path / "corrupt"
     for split in ("train", "test"):
         (corrupt / split / "cat").mkdir(parents=True)
         (corrupt / split / "cat" / "0.png").write_bytes(b"not a png")
-    assert_clean_error(run_script(TRAIN, "--image-folder", str(corrupt), cwd=tmp_path), "0.png")
+    assert_clean_error(run_in_process(TRAIN, "--image-folder", str(corrupt), cwd=tmp_path), "0.png")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_without_cuda(tmp_path):
-    assert_clean_error(train(tmp_path, "--device", "cuda"), "CUDA is not available")
+    assert_clean_error(train_here(tmp_path, "--device", "cuda"), "CUDA is not available")
 
 
 def test_unwritable_output_folders(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert_clean_error(train(tmp_path, "--logdir", str(blocker / "logs")), "--logdir")
-    assert_clean_error(train(tmp_path, "--checkpoint-dir", str(blocker / "ck")), "--checkpoint-dir")
+    assert_clean_error(train_here(tmp_path, "--logdir", str(blocker / "logs")), "--logdir")
+    assert_clean_error(train_here(tmp_path, "--checkpoint-dir", str(blocker / "ck")), "--checkpoint-dir")
 
 
 def test_bad_checkpoints(tmp_path):
     truncated = tmp_path / "truncated.pt"
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.ones(3)}, foreign)
-    assert_ok(train(tmp_path, "--epochs", "1", "--run-name", "ok"))
+    assert_ok(train_here(tmp_path, "--epochs", "1", "--run-name", "ok"))
     good = (tmp_path / "checkpoints" / "ok" / "last.pt").read_bytes()
     truncated.write_bytes(good[: len(good) // 2])
-    assert_clean_error(train(tmp_path, "--resume", str(truncated)), "truncated")
-    assert_clean_error(train(tmp_path, "--resume", str(foreign)), "not a checkpoint")
-    assert_clean_error(train(tmp_path, "--resume", str(tmp_path / "none.pt")), "does not exist")
+    assert_clean_error(train_here(tmp_path, "--resume", str(truncated)), "truncated")
+    assert_clean_error(train_here(tmp_path, "--resume", str(foreign)), "not a checkpoint")
+    assert_clean_error(train_here(tmp_path, "--resume", str(tmp_path / "none.pt")), "does not exist")
     other = load(tmp_path / "checkpoints" / "ok" / "last.pt")
     other["args"]["model"] = other["model_name"] = "fastnet"
     torch.save(other, tmp_path / "other-model.pt")
-    assert_clean_error(train(tmp_path, "--resume", str(tmp_path / "other-model.pt")), "does not fit")
-    done = train(tmp_path, "--resume", "checkpoints/ok/last.pt")
+    assert_clean_error(train_here(tmp_path, "--resume", str(tmp_path / "other-model.pt")), "does not fit")
+    done = train_here(tmp_path, "--resume", "checkpoints/ok/last.pt")
     assert_clean_error(done, "--epochs")

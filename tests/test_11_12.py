@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import assert_clean_error, assert_ok, run_script
+from conftest import assert_clean_error, assert_ok, run_in_process, run_script
 from PIL import Image
 
 
@@ -34,10 +34,10 @@ def test_save_load_both_ways_and_the_checkpoint(trained):
 
 
 def test_save_load_without_a_checkpoint_says_train_first(tmp_path):
-    result = run_script("11_save_load.py", "--fake-data", cwd=tmp_path)
+    result = run_in_process("11_save_load.py", "--fake-data", cwd=tmp_path)
     assert_ok(result)
     assert "train first with python 10_train_cifar10.py" in result.stdout
-    missing = run_script("11_save_load.py", "--fake-data", "--checkpoint", "nope.pt", cwd=tmp_path)
+    missing = run_in_process("11_save_load.py", "--fake-data", "--checkpoint", "nope.pt", cwd=tmp_path)
     assert_clean_error(missing, "nope.pt", "train first")
 
 
@@ -66,7 +66,7 @@ def test_predict_any_image_top3(trained):
 
 def test_predict_bad_images_still_answers_the_rest(trained):
     make_images(trained)
-    result = run_script("12_predict.py", "missing.png", "broken.png", "photo.jpg", cwd=trained)
+    result = run_in_process("12_predict.py", "missing.png", "broken.png", "photo.jpg", cwd=trained)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "missing.png does not exist" in result.stderr and "broken.png" in result.stderr
@@ -80,5 +80,5 @@ def test_predict_without_checkpoint_says_train_first(tmp_path):
     )
     foreign = tmp_path / "weights.pth"
     torch.save({"conv1.weight": torch.zeros(1)}, foreign)
-    result = run_script("12_predict.py", "x.png", "--checkpoint", str(foreign), cwd=tmp_path)
+    result = run_in_process("12_predict.py", "x.png", "--checkpoint", str(foreign), cwd=tmp_path)
     assert_clean_error(result, "not a checkpoint written by 10_train_cifar10.py")

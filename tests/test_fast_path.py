@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, assert_ok, run_script, script_env
+from conftest import ROOT, assert_ok, run_in_process, run_script, script_env
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader
@@ -177,7 +177,7 @@ def test_training_from_an_image_folder_reuses_the_cache(tmp_path):
 
 
 def test_compile_auto_on_cpu_says_it_runs_eager(tmp_path):
-    result = run_script("10_train_cifar10.py", "--fake-data", "--epochs", "1", cwd=tmp_path)
+    result = run_in_process("10_train_cifar10.py", "--fake-data", "--epochs", "1", cwd=tmp_path)
     assert_ok(result)
     assert "compile: off" in result.stdout
 

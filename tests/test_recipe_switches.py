@@ -7,7 +7,7 @@ import json
 
 import pytest
 import torch
-from conftest import assert_ok, run_script
+from conftest import assert_ok, run_in_process
 
 import common
 from nn_CIFAR10 import MODELS, FastNet, MyModel
@@ -69,8 +69,8 @@ def test_every_model_maps_a_batch_to_ten_logits():
 
 def test_label_smoothing_and_tta_change_the_loss(tmp_path):
     common_flags = ("--fake-data", "--compile", "off", "--epochs", "1", "--seed", "2")
-    plain = run_script("10_train_cifar10.py", *common_flags, "--metrics-json", "a.json", cwd=tmp_path)
-    smooth = run_script(
+    plain = run_in_process("10_train_cifar10.py", *common_flags, "--metrics-json", "a.json", cwd=tmp_path)
+    smooth = run_in_process(
         "10_train_cifar10.py",
         *common_flags,
         "--label-smoothing",
@@ -87,7 +87,7 @@ def test_label_smoothing_and_tta_change_the_loss(tmp_path):
 
 
 def test_recipe_fast_runs_one_epoch(tmp_path):
-    result = run_script(
+    result = run_in_process(
         "10_train_cifar10.py",
         "--fake-data",
         "--recipe",
