@@ -42,6 +42,7 @@ from common import (
     add_data_args,
     add_graph_quietly,
     atomic_torch_save,
+    check_can_create,
     cifar10_tensors,
     ensure_writable_dir,
     load_checkpoint,
@@ -461,9 +462,9 @@ def main(argv=None):
     args.run_name = run_name
     log_dir = Path(args.logdir) / run_name
     checkpoint_dir = Path(args.checkpoint_dir) / run_name
-    if rank == 0:
-        ensure_writable_dir(checkpoint_dir, "--checkpoint-dir")
-        ensure_writable_dir(log_dir, "--logdir")
+    if rank == 0:  # fail now rather than after loading the data; create the folders only later
+        check_can_create(checkpoint_dir, "--checkpoint-dir")
+        check_can_create(log_dir, "--logdir")
 
     started = time.perf_counter()
     train_images, train_labels = cifar10_tensors(args, train=True)
@@ -483,6 +484,9 @@ def main(argv=None):
         f"({time.perf_counter() - started:.1f}s to load)"
     )
 
+    if rank == 0:
+        ensure_writable_dir(checkpoint_dir, "--checkpoint-dir")
+        ensure_writable_dir(log_dir, "--logdir")
     steps_per_epoch = math.ceil(len(train_labels) / args.batch_size)
     model, optimizer, scheduler, loss_fn = make_training_objects(args, device, steps_per_epoch)
     state = {

@@ -160,6 +160,16 @@ def ensure_writable_dir(path: str | Path, flag: str) -> Path:
     return path
 
 
+def check_can_create(path: str | Path, flag: str) -> None:
+    """Fail early (before slow work) if `path` could not be created, without creating anything yet."""
+    existing = Path(path).absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        problem = "is not a folder" if not existing.is_dir() else "is not writable"
+        raise UserError(f"cannot write to {flag} folder {path} ({existing} {problem}); pass another {flag}")
+
+
 def make_writer(logdir: str | Path, **kwargs):
     """A SummaryWriter for `logdir`, after checking the folder is writable."""
     from torch.utils.tensorboard import SummaryWriter
