@@ -1,6 +1,6 @@
 """02_dataloader.py: sample and batch shapes, drop_last, per-epoch image tags, --max-steps."""
 
-from conftest import assert_clean_error, assert_ok, read_tensorboard, run_script
+from conftest import assert_clean_error, assert_ok, read_tensorboard, run_in_process, run_script
 
 SCRIPT = "02_dataloader.py"
 
@@ -32,7 +32,7 @@ def test_defaults_give_64_image_batches_and_drop_the_last(workdir):
 def test_no_drop_last_keeps_the_short_batch_and_max_steps_caps_the_log(workdir):
     logdir = workdir / "tb"
     args = ("--fake-data", "--logdir", logdir, "--batch-size", "32", "--no-drop-last", "--max-steps", "2")
-    result = run_script(SCRIPT, *args, "--epochs", "1", cwd=workdir)
+    result = run_in_process(SCRIPT, *args, "--epochs", "1", cwd=workdir)
     assert_ok(result)
     # 200 = 6 * 32 + 8: seven batches, the last one holds 8 images.
     assert "drop_last False: len(test_loader) = 7 batches" in result.stdout
@@ -42,5 +42,5 @@ def test_no_drop_last_keeps_the_short_batch_and_max_steps_caps_the_log(workdir):
 
 
 def test_batch_larger_than_the_data_with_drop_last_is_a_clean_error(workdir):
-    result = run_script(SCRIPT, "--fake-data", "--batch-size", "500", "--logdir", workdir / "tb", cwd=workdir)
+    result = run_in_process(SCRIPT, "--fake-data", "--batch-size", "500", "--logdir", workdir / "tb", cwd=workdir)
     assert_clean_error(result, "--batch-size 500", "--no-drop-last")

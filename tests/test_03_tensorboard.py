@@ -12,7 +12,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_clean_error, assert_ok, read_tensorboard, run_script, script_env
+from conftest import ROOT, assert_clean_error, assert_ok, read_tensorboard, run_in_process, run_script, script_env
 from PIL import Image
 
 from common import UserError
@@ -65,7 +65,7 @@ def test_given_image_keeps_its_pixels(workdir):
     rgb = np.random.default_rng(0).integers(0, 256, (30, 40, 3), dtype=np.uint8)
     Image.fromarray(rgb).convert("RGBA").save(workdir / "picture.png")
     logdir = workdir / "tb"
-    result = run_script(SCRIPT, "--image", "picture.png", "--image-step", "2", "--logdir", logdir, cwd=workdir)
+    result = run_in_process(SCRIPT, "--image", "picture.png", "--image-step", "2", "--logdir", logdir, cwd=workdir)
     assert_ok(result)
     assert "image (picture.png): type ndarray, shape (30, 40, 3) (H, W, C), uint8" in result.stdout
     (event,) = only_run(logdir).Images("image")
@@ -88,7 +88,7 @@ def test_missing_image_is_an_error_naming_it(workdir):
 
 def test_unreadable_image_is_a_clean_error(workdir):
     (workdir / "notes.jpg").write_text("this is text, not a picture")
-    result = run_script(SCRIPT, "--image", "notes.jpg", "--logdir", workdir / "tb", cwd=workdir)
+    result = run_in_process(SCRIPT, "--image", "notes.jpg", "--logdir", workdir / "tb", cwd=workdir)
     assert_clean_error(result, "notes.jpg", "cannot read image")
 
 

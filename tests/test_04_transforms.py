@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import assert_clean_error, assert_ok, read_tensorboard, run_script
+from conftest import assert_clean_error, assert_ok, read_tensorboard, run_in_process, run_script
 from PIL import Image
 
 SCRIPT = "04_transforms.py"
@@ -64,7 +64,7 @@ def test_given_grayscale_image_smaller_than_the_crop(workdir):
     pixels[0, 0] = 51
     Image.fromarray(pixels, mode="L").save(workdir / "small.png")
     logdir = workdir / "tb"
-    result = run_script(SCRIPT, "--image", "small.png", "--logdir", logdir, cwd=workdir)
+    result = run_in_process(SCRIPT, "--image", "small.png", "--logdir", logdir, cwd=workdir)
     assert_ok(result)
     out = result.stdout
     assert "ToTensor: shape torch.Size([3, 200, 300])" in out  # grayscale comes in as RGB
@@ -80,5 +80,5 @@ def test_given_grayscale_image_smaller_than_the_crop(workdir):
 
 def test_unreadable_image_is_a_clean_error(workdir):
     (workdir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n but then nothing sensible")
-    result = run_script(SCRIPT, "--image", "broken.png", "--logdir", workdir / "tb", cwd=workdir)
+    result = run_in_process(SCRIPT, "--image", "broken.png", "--logdir", workdir / "tb", cwd=workdir)
     assert_clean_error(result, "broken.png", "cannot read image")

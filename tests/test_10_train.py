@@ -185,7 +185,7 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> Non
 
 def test_ctrl_c_saves_and_resume_matches(tmp_path):
     common = ("--epochs", "3", "--seed", "5")
-    assert_ok(train(tmp_path, *common, "--run-name", "whole"))  # a subprocess, like the interrupted run
+    assert_ok(train_here(tmp_path, *common, "--run-name", "whole"))
     process = start_training(tmp_path, *common, "--run-name", "cut", "--log-every", "1")
     last = tmp_path / "checkpoints" / "cut" / "last.pt"
     wait_for(last, process)  # epoch 1 is done: interrupt somewhere in epoch 2
@@ -195,7 +195,7 @@ def test_ctrl_c_saves_and_resume_matches(tmp_path):
     assert process.returncode != 0
     assert "Traceback" not in stderr and "resume with: python 10_train_cifar10.py --resume" in stderr
     saved = load(last)
-    assert_ok(train(tmp_path, "--resume", str(last)))
+    assert_ok(train_here(tmp_path, "--resume", str(last)))
     whole, cut = (load(tmp_path / "checkpoints" / n / "last.pt") for n in ("whole", "cut"))
     assert cut["epoch"] == 3 and saved["epoch"] < 3
     assert_same_weights(whole["model"], cut["model"])
