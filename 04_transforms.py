@@ -1,4 +1,4 @@
-"""Transforms 的使用 / torchvision.transforms.
+"""Transforms 的使用 / torchvision.transforms, torchvision 中数据集的使用 / torchvision.datasets.
 
 A transform is a class: make one (tool = transforms.ToTensor()), then call it on
 an image (result = tool(img)). Shown on one picture, each result logged to
@@ -11,7 +11,12 @@ TensorBoard under its own tag:
   Compose      chains transforms: Compose([Resize(512), ToTensor()])
   RandomCrop   a random 512x512 part, ten times (steps 0..9 under "RandomCrop")
 
-    python 04_transforms.py                          # on a picture drawn with numpy
+Last, as in the notes, a dataset applies a transform to every image it hands
+out: CIFAR10(..., transform=Compose([ToTensor()])), its first ten test images
+logged under "CIFAR10 test_set" (the data flags pick the source).
+
+    python 04_transforms.py                          # on a picture drawn with numpy, then CIFAR-10
+    python 04_transforms.py --fake-data              # CIFAR-10 part without the download
     python 04_transforms.py --image data/train/ants_image/0013035.jpg
     tensorboard --logdir logs/04_transforms
 """
@@ -23,7 +28,17 @@ import numpy as np
 from PIL import Image
 from torchvision import transforms
 
-from common import UserError, add_logdir_arg, load_rgb, make_writer, positive_int, run_main, tensorboard_hint
+from common import (
+    UserError,
+    add_data_args,
+    add_logdir_arg,
+    cifar10_dataset,
+    load_rgb,
+    make_writer,
+    positive_int,
+    run_main,
+    tensorboard_hint,
+)
 
 
 def draw_image(width: int = 1024, height: int = 768) -> Image.Image:
@@ -43,6 +58,21 @@ def read_image(path: str) -> Image.Image:
     return load_rgb(path)  # RGB, so grayscale/RGBA files become 3 channels too
 
 
+def show_cifar10(args, writer) -> None:
+    """torchvision.datasets.CIFAR10 with a transform: every image it hands out is already a tensor."""
+    dataset_transform = transforms.Compose([transforms.ToTensor()])
+    test_set = cifar10_dataset(args, train=False, transform=dataset_transform)
+    img, target = test_set[0]
+    print(
+        f"CIFAR10 test_set: {len(test_set)} images; test_set[0] is a tensor {tuple(img.shape)}, "
+        f"target {target} ({test_set.classes[target]})"
+    )
+    for i in range(10):
+        img, target = test_set[i]
+        writer.add_image("CIFAR10 test_set", img, i)
+    print("CIFAR10 test_set: the first 10 images are in TensorBoard, steps 0..9")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_logdir_arg(parser, "04_transforms")
@@ -50,6 +80,7 @@ def main():
     parser.add_argument(
         "--crop-size", type=positive_int, default=512, help="RandomCrop size, at most the shorter side (default: 512)"
     )
+    add_data_args(parser)
     args = parser.parse_args()
 
     img = read_image(args.image) if args.image else draw_image()
@@ -96,7 +127,9 @@ def main():
         img_crop = trans_random(img)
         writer.add_image("RandomCrop", img_crop, i)
     print(f"RandomCrop({crop_size}): 10 crops, each tensor shape {img_crop.shape}, steps 0..9")
+    writer.flush()  # the transforms above are saved even if the CIFAR-10 download below fails
 
+    show_cifar10(args, writer)
     writer.close()
     print(tensorboard_hint(args.logdir), "(IMAGES tab; drag the RandomCrop step slider)")
 

@@ -8,7 +8,7 @@ from conftest import assert_clean_error, assert_ok, read_tensorboard, run_in_pro
 from PIL import Image
 
 SCRIPT = "04_transforms.py"
-TAGS = {"ToTensor", "Normalize", "Resize", "Compose", "RandomCrop"}
+TAGS = {"ToTensor", "Normalize", "Resize", "Compose", "RandomCrop", "CIFAR10 test_set"}
 
 
 def images_by_tag(logdir):
@@ -29,7 +29,7 @@ def normalized_pixel(stdout: str) -> tuple[float, float]:
 def default_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("work")
     logdir = workdir / "tb"
-    result = run_script(SCRIPT, "--logdir", logdir, cwd=workdir)
+    result = run_script(SCRIPT, "--fake-data", "--logdir", logdir, cwd=workdir)
     assert_ok(result)
     return result.stdout, images_by_tag(logdir)
 
@@ -58,13 +58,21 @@ def test_tensorboard_images_have_the_right_sizes(default_run):
     assert len({event.encoded_image_string for event in images["RandomCrop"]}) > 1, "crops should differ"
 
 
+def test_cifar10_dataset_with_a_transform(default_run):
+    out, images = default_run
+    assert "CIFAR10 test_set: 200 images; test_set[0] is a tensor (3, 32, 32), target" in out
+    assert [(event.step, event.width, event.height) for event in images["CIFAR10 test_set"]] == [
+        (step, 32, 32) for step in range(10)
+    ]
+
+
 def test_given_grayscale_image_smaller_than_the_crop(workdir):
     # 300 wide, 200 high, grayscale, top-left pixel 51 (= 0.2 after ToTensor, -0.6 after Normalize).
     pixels = np.random.default_rng(0).integers(0, 256, (200, 300), dtype=np.uint8)
     pixels[0, 0] = 51
     Image.fromarray(pixels, mode="L").save(workdir / "small.png")
     logdir = workdir / "tb"
-    result = run_in_process(SCRIPT, "--image", "small.png", "--logdir", logdir, cwd=workdir)
+    result = run_in_process(SCRIPT, "--image", "small.png", "--fake-data", "--logdir", logdir, cwd=workdir)
     assert_ok(result)
     out = result.stdout
     assert "ToTensor: shape torch.Size([3, 200, 300])" in out  # grayscale comes in as RGB
