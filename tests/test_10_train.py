@@ -82,8 +82,10 @@ def test_tensorboard_run_folder_and_tags(trained):
     assert "test/predictions" in tags["images"]
     assert "graph" in tags["graph"]
     assert any("per_class_accuracy" in tag for tag in tags["tensors"])
-    assert any(tag.startswith("_hparams_") for tag in tags["tensors"]) or (logdir / "r1").rglob("*")
+    assert {"hparam/test_accuracy", "hparam/test_loss"} <= tags["scalars"]
     runs = read_tensorboard(logdir / "r1")
+    hparams = {tag for run in runs.values() for tag in run.PluginTagToContent("hparams")}
+    assert "_hparams_/experiment" in hparams and "_hparams_/session_start_info" in hparams
     accuracy = [
         e.value
         for run in runs.values()
