@@ -267,6 +267,16 @@ def maybe_compile(model, mode: str, device: torch.device, say):
     return torch.compile(model), True
 
 
+def compile_failed(state, error: Exception):
+    """--compile auto falls back to eager with one line; --compile on stops with one line."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    if state["args"].compile == "on":
+        raise UserError(f"torch.compile failed ({reason}); run with --compile off") from None
+    print(f"compile: failed ({reason}); running eager instead", flush=True)
+    state["compiled"] = False
+    return state["eager_model"]
+
+
 # --------------------------------------------------------------------------- train and test
 
 
@@ -317,7 +327,14 @@ def train_one_epoch(state, data, epoch, start_step, say_progress):
             continue
         state["step_in_epoch"] = step
         x = to_model_input(batch_images, args.normalize, CHANNELS_LAST)
-        loss = train_step(model, optimizer, loss_fn, x, batch_labels, autocast)
+        try:
+            loss = train_step(model, optimizer, loss_fn, x, batch_labels, autocast)
+        except Exception as error:  # torch.compile compiles on the first step, and may fail there
+            if not state.get("compiled") or state.get("compile_checked"):
+                raise
+            model = state["train_model"] = compile_failed(state, error)
+            loss = train_step(model, optimizer, loss_fn, x, batch_labels, autocast)
+        state["compile_checked"] = True
         scheduler.step()
         loss_sum += loss
         seen += len(batch_labels) * data["world"]
@@ -518,116 +535,121 @@ def main(argv=None):
         raise UserError(f"the checkpoint has already trained {first_epoch} epochs; pass a larger --epochs to go on")
 
     train_model = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    state["eager_model"] = train_model
     train_model, compiled = maybe_compile(train_model, args.compile, device, say)
-    state["train_model"] = train_model
+    state["train_model"], state["compiled"] = train_model, compiled
 
     writer = make_writer(log_dir, purge_step=state["global_step"] or None) if rank == 0 else None
-    if writer is not None and resume_from is None:
-        add_graph_quietly(writer, model, to_model_input(data["test_images"][:8], args.normalize, False).to(device))
-
-    def log_progress(step, loss, lr):
-        if writer is not None:
-            writer.add_scalar("train/loss", loss, step)
-            writer.add_scalar("train/lr", lr, step)
-
-    say(
-        f"run {run_name}: {args.model}, SGD lr {args.lr} momentum {args.momentum}, batch {args.batch_size}, "
-        f"{args.epochs} epochs; logs in {log_dir}, checkpoints in {checkpoint_dir}"
-    )
-    epoch = first_epoch
-    last_class_accuracy = resume_from["class_accuracy"] if resume_from is not None else [0.0] * 10
     try:
-        for epoch in range(first_epoch, args.epochs):
-            if args.stop_after is not None and epoch - first_epoch >= args.stop_after:
-                say(f"stopping after {args.stop_after} epochs as asked; go on with: {resume_command(checkpoint_dir)}")
-                break
-            step_started = time.perf_counter()
-            compile_note = compiled and epoch == first_epoch
-            loss_sum, seen, seconds = train_one_epoch(state, data, epoch, state["step_in_epoch"], log_progress)
-            if compile_note:
-                say(f"compile: the first epoch includes torch.compile's one-time compile ({seconds:.1f}s in all)")
-            images_per_sec = seen / seconds
-            test_loss, test_accuracy, class_accuracy = evaluate(model, data, args)
-            done = {
-                "epoch": epoch + 1,
-                "train_loss": loss_sum / steps_per_epoch,
-                "train_loss_sum": loss_sum,
-                "test_loss": test_loss,
-                "test_accuracy": test_accuracy,
-                "train_images_per_sec": images_per_sec,
-                "seconds": time.perf_counter() - step_started,
-            }
-            state["step_in_epoch"], state["partial_loss_sum"] = 0, 0.0
-            metrics.append(done)
-            last_class_accuracy = class_accuracy
-            say(
-                f"epoch {epoch + 1}/{args.epochs}  train loss {done['train_loss']:.4f} (sum {loss_sum:.1f})  "
-                f"test loss {test_loss:.4f}  test accuracy {100 * test_accuracy:.2f}%  "
-                f"{images_per_sec:.0f} img/s  {done['seconds']:.1f}s"
-            )
-            if rank == 0:
-                writer.add_scalar("test/loss", test_loss, epoch + 1)
-                writer.add_scalar("test/accuracy", test_accuracy, epoch + 1)
-                writer.add_scalar("train/images_per_sec", images_per_sec, epoch + 1)
-                writer.add_scalar("train/epoch_loss", done["train_loss"], epoch + 1)
-                improved = test_accuracy > state["best_accuracy"]
-                state["best_accuracy"] = max(state["best_accuracy"], test_accuracy)
-                checkpoint = checkpoint_state(state, epoch + 1, metrics, class_accuracy)
-                atomic_torch_save(checkpoint, checkpoint_dir / "last.pt")
-                if improved:
-                    atomic_torch_save(checkpoint, checkpoint_dir / "best.pt")
-    except KeyboardInterrupt:
-        if rank == 0:
-            atomic_torch_save(
-                checkpoint_state(state, len(metrics), metrics, last_class_accuracy), checkpoint_dir / "last.pt"
-            )
-            print(
-                f"\ninterrupted in epoch {epoch + 1}, step {state['step_in_epoch']}: saved {checkpoint_dir / 'last.pt'}"
-                f"\nresume with: {resume_command(checkpoint_dir)}",
-                file=sys.stderr,
-            )
-        raise
+        if writer is not None and resume_from is None:
+            add_graph_quietly(writer, model, to_model_input(data["test_images"][:8], args.normalize, False).to(device))
 
-    finished = len(metrics) == args.epochs
-    if metrics and rank == 0:
-        final = metrics[-1]
-        class_accuracy = last_class_accuracy
-        table = per_class_table(class_accuracy)
-        print(f"\ntest accuracy {100 * final['test_accuracy']:.2f}% after {final['epoch']} epochs\n{table}")
-        writer.add_text("test/per_class_accuracy", "    " + table.replace("\n", "\n    "), final["epoch"])
-        writer.add_image("test/predictions", labelled_predictions(model, data, args), final["epoch"])
-        if finished:
-            hparams = {
-                k: getattr(args, k)
-                for k in ("model", "epochs", "batch_size", "lr", "momentum", "weight_decay", "schedule", "seed")
-            }
-            hparams.update(augment=args.augment, normalize=args.normalize, label_smoothing=args.label_smoothing)
-            writer.add_hparams(
-                hparams,
-                {"hparam/test_accuracy": final["test_accuracy"], "hparam/test_loss": final["test_loss"]},
-                run_name=".",
-            )
-        total_seconds = time.perf_counter() - started
-        if args.metrics_json:
-            summary = {
-                "epochs": final["epoch"],
-                "train_loss": final["train_loss"],
-                "train_loss_sum": final["train_loss_sum"],
-                "test_loss": final["test_loss"],
-                "test_accuracy": final["test_accuracy"],
-                "per_class_accuracy": dict(zip(CIFAR10_CLASSES, class_accuracy)),
-                "seconds": total_seconds,
-                "train_images_per_sec": sum(m["train_images_per_sec"] for m in metrics) / len(metrics),
-                "device": str(device),
-                "world_size": world,
-                "run_name": run_name,
-                "history": metrics,
-            }
-            write_json(args.metrics_json, summary)
-        print(f"done in {total_seconds:.1f}s; best checkpoint: {checkpoint_dir / 'best.pt'}")
-        print(f"see it in TensorBoard: tensorboard --logdir {args.logdir}")
-    if writer is not None:
-        writer.close()
+        def log_progress(step, loss, lr):
+            if writer is not None:
+                writer.add_scalar("train/loss", loss, step)
+                writer.add_scalar("train/lr", lr, step)
+
+        say(
+            f"run {run_name}: {args.model}, SGD lr {args.lr} momentum {args.momentum}, batch {args.batch_size}, "
+            f"{args.epochs} epochs; logs in {log_dir}, checkpoints in {checkpoint_dir}"
+        )
+        epoch = first_epoch
+        last_class_accuracy = resume_from["class_accuracy"] if resume_from is not None else [0.0] * 10
+        try:
+            for epoch in range(first_epoch, args.epochs):
+                if args.stop_after is not None and epoch - first_epoch >= args.stop_after:
+                    say(
+                        f"stopping after {args.stop_after} epochs as asked; go on with: {resume_command(checkpoint_dir)}"
+                    )
+                    break
+                step_started = time.perf_counter()
+                compile_note = compiled and epoch == first_epoch
+                loss_sum, seen, seconds = train_one_epoch(state, data, epoch, state["step_in_epoch"], log_progress)
+                if compile_note:
+                    say(f"compile: the first epoch includes torch.compile's one-time compile ({seconds:.1f}s in all)")
+                images_per_sec = seen / seconds
+                test_loss, test_accuracy, class_accuracy = evaluate(model, data, args)
+                done = {
+                    "epoch": epoch + 1,
+                    "train_loss": loss_sum / steps_per_epoch,
+                    "train_loss_sum": loss_sum,
+                    "test_loss": test_loss,
+                    "test_accuracy": test_accuracy,
+                    "train_images_per_sec": images_per_sec,
+                    "seconds": time.perf_counter() - step_started,
+                }
+                state["step_in_epoch"], state["partial_loss_sum"] = 0, 0.0
+                metrics.append(done)
+                last_class_accuracy = class_accuracy
+                say(
+                    f"epoch {epoch + 1}/{args.epochs}  train loss {done['train_loss']:.4f} (sum {loss_sum:.1f})  "
+                    f"test loss {test_loss:.4f}  test accuracy {100 * test_accuracy:.2f}%  "
+                    f"{images_per_sec:.0f} img/s  {done['seconds']:.1f}s"
+                )
+                if rank == 0:
+                    writer.add_scalar("test/loss", test_loss, epoch + 1)
+                    writer.add_scalar("test/accuracy", test_accuracy, epoch + 1)
+                    writer.add_scalar("train/images_per_sec", images_per_sec, epoch + 1)
+                    writer.add_scalar("train/epoch_loss", done["train_loss"], epoch + 1)
+                    improved = test_accuracy > state["best_accuracy"]
+                    state["best_accuracy"] = max(state["best_accuracy"], test_accuracy)
+                    checkpoint = checkpoint_state(state, epoch + 1, metrics, class_accuracy)
+                    atomic_torch_save(checkpoint, checkpoint_dir / "last.pt")
+                    if improved:
+                        atomic_torch_save(checkpoint, checkpoint_dir / "best.pt")
+        except KeyboardInterrupt:
+            if rank == 0:
+                atomic_torch_save(
+                    checkpoint_state(state, len(metrics), metrics, last_class_accuracy), checkpoint_dir / "last.pt"
+                )
+                print(
+                    f"\ninterrupted in epoch {epoch + 1}, step {state['step_in_epoch']}: saved {checkpoint_dir / 'last.pt'}"
+                    f"\nresume with: {resume_command(checkpoint_dir)}",
+                    file=sys.stderr,
+                )
+            raise
+
+        finished = len(metrics) == args.epochs
+        if metrics and rank == 0:
+            final = metrics[-1]
+            class_accuracy = last_class_accuracy
+            table = per_class_table(class_accuracy)
+            print(f"\ntest accuracy {100 * final['test_accuracy']:.2f}% after {final['epoch']} epochs\n{table}")
+            writer.add_text("test/per_class_accuracy", "    " + table.replace("\n", "\n    "), final["epoch"])
+            writer.add_image("test/predictions", labelled_predictions(model, data, args), final["epoch"])
+            if finished:
+                hparams = {
+                    k: getattr(args, k)
+                    for k in ("model", "epochs", "batch_size", "lr", "momentum", "weight_decay", "schedule", "seed")
+                }
+                hparams.update(augment=args.augment, normalize=args.normalize, label_smoothing=args.label_smoothing)
+                writer.add_hparams(
+                    hparams,
+                    {"hparam/test_accuracy": final["test_accuracy"], "hparam/test_loss": final["test_loss"]},
+                    run_name=".",
+                )
+            total_seconds = time.perf_counter() - started
+            if args.metrics_json:
+                summary = {
+                    "epochs": final["epoch"],
+                    "train_loss": final["train_loss"],
+                    "train_loss_sum": final["train_loss_sum"],
+                    "test_loss": final["test_loss"],
+                    "test_accuracy": final["test_accuracy"],
+                    "per_class_accuracy": dict(zip(CIFAR10_CLASSES, class_accuracy)),
+                    "seconds": total_seconds,
+                    "train_images_per_sec": sum(m["train_images_per_sec"] for m in metrics) / len(metrics),
+                    "device": str(device),
+                    "world_size": world,
+                    "run_name": run_name,
+                    "history": metrics,
+                }
+                write_json(args.metrics_json, summary)
+            print(f"done in {total_seconds:.1f}s; best checkpoint: {checkpoint_dir / 'best.pt'}")
+            print(f"see it in TensorBoard: tensorboard --logdir {args.logdir}")
+    finally:  # also on errors and Ctrl-C, so nothing logged is lost
+        if writer is not None:
+            writer.close()
     if world > 1:
         dist.destroy_process_group()
 

@@ -45,23 +45,31 @@ def run_in_process(script: str, *args: str, cwd: Path) -> subprocess.CompletedPr
 
     For the quick paths (bad input, errors); the same run_main handles errors as in a subprocess.
     """
+    argv = [str(ROOT / script), *map(str, args)]
+    old_argv, sys.argv = sys.argv, argv
+    try:
+        return call_captured(lambda: runpy.run_path(str(ROOT / script), run_name="__main__"), cwd, argv)
+    finally:
+        sys.argv = old_argv
+
+
+def call_captured(function, cwd: Path, argv=()) -> subprocess.CompletedProcess:
+    """Call `function` in `cwd`, capturing stdout, stderr and the exit code as a subprocess would."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    old_argv, old_cwd = sys.argv, os.getcwd()
-    sys.argv = [str(ROOT / script), *map(str, args)]
+    old_cwd = os.getcwd()
     code = 0
     try:
         os.chdir(cwd)
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            runpy.run_path(str(ROOT / script), run_name="__main__")
+            function()
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except Exception:
         stderr.write("Traceback (most recent call last):\n" + traceback.format_exc())
         code = 1
     finally:
-        sys.argv = old_argv
         os.chdir(old_cwd)
-    return subprocess.CompletedProcess(sys.argv, code, stdout.getvalue(), stderr.getvalue())
+    return subprocess.CompletedProcess(list(argv), code, stdout.getvalue(), stderr.getvalue())
 
 
 def assert_ok(result: subprocess.CompletedProcess) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, assert_ok, run_in_process, run_script, script_env
+from conftest import ROOT, assert_ok, call_captured, run_in_process, run_script, script_env
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader
@@ -219,3 +219,32 @@ def test_torchrun_two_processes_match_one(tmp_path):
     )
     assert_ok(resumed)
     assert torch.load(tmp_path / "checkpoints" / "two" / "last.pt", weights_only=True)["epoch"] == 3
+
+
+def test_a_failing_compile_falls_back_to_eager_or_stops_cleanly(tmp_path, monkeypatch):
+    """Where torch.compile cannot work (no compiler, unsupported platform), auto runs eager, on says why."""
+
+    class FailsOnFirstCall(nn.Module):  # like torch.compile's module: compiling happens on the first call
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *args):
+            raise RuntimeError("no working C++ compiler found")
+
+    def broken_compile(model, **kwargs):
+        return FailsOnFirstCall(model)
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    flags = ("--fake-data", "--epochs", "1", "--device", "cpu")
+    monkeypatch.setattr(train_script, "maybe_compile", lambda model, mode, device, say: (torch.compile(model), True))
+
+    def train(*argv):  # the module's own main, so the patches above apply
+        return call_captured(lambda: common.run_main(lambda: train_script.main([*flags, *argv])), tmp_path)
+
+    result = train("--compile", "auto", "--run-name", "a")
+    assert result.returncode == 0, result.stderr
+    assert "compile: failed (no working C++ compiler found); running eager instead" in result.stdout
+    stopped = train("--compile", "on", "--run-name", "b")
+    assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
+    assert "error: torch.compile failed (no working C++ compiler found); run with --compile off" in stopped.stderr
