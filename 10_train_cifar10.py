@@ -24,7 +24,9 @@ import copy
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -267,6 +269,34 @@ def maybe_compile(model, mode: str, device: torch.device, say):
     return torch.compile(model), True
 
 
+class CtrlC:
+    """The first Ctrl-C asks the run to stop at the next safe point (between two steps), where the
+    checkpoint is consistent and no log write is cut in half; a second Ctrl-C stops at once."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def install(self) -> CtrlC:
+        if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
+            self.previous = signal.signal(signal.SIGINT, self.handle)
+        return self
+
+    def handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: saving at the end of this step (press again to stop at once)", file=sys.stderr, flush=True)
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 def compile_failed(state, error: Exception):
     """--compile auto falls back to eager with one line; --compile on stops with one line."""
     reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
@@ -325,6 +355,7 @@ def train_one_epoch(state, data, epoch, start_step, say_progress):
     for step, (batch_images, batch_labels) in enumerate(batches):
         if step < start_step:  # resuming mid-epoch: these batches were trained before the interruption
             continue
+        state["ctrl_c"].check()  # between two steps: a safe point to stop and save
         state["step_in_epoch"] = step
         x = to_model_input(batch_images, args.normalize, CHANNELS_LAST)
         try:
@@ -540,6 +571,7 @@ def main(argv=None):
     state["train_model"], state["compiled"] = train_model, compiled
 
     writer = make_writer(log_dir, purge_step=state["global_step"] or None) if rank == 0 else None
+    state["ctrl_c"] = CtrlC().install()
     try:
         if writer is not None and resume_from is None:
             add_graph_quietly(writer, model, to_model_input(data["test_images"][:8], args.normalize, False).to(device))
@@ -557,6 +589,7 @@ def main(argv=None):
         last_class_accuracy = resume_from["class_accuracy"] if resume_from is not None else [0.0] * 10
         try:
             for epoch in range(first_epoch, args.epochs):
+                state["ctrl_c"].check()
                 if args.stop_after is not None and epoch - first_epoch >= args.stop_after:
                     say(
                         f"stopping after {args.stop_after} epochs as asked; go on with: {resume_command(checkpoint_dir)}"
@@ -648,6 +681,7 @@ def main(argv=None):
             print(f"done in {total_seconds:.1f}s; best checkpoint: {checkpoint_dir / 'best.pt'}")
             print(f"see it in TensorBoard: tensorboard --logdir {args.logdir}")
     finally:  # also on errors and Ctrl-C, so nothing logged is lost
+        state["ctrl_c"].restore()
         if writer is not None:
             writer.close()
     if world > 1:
