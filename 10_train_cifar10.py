@@ -47,6 +47,7 @@ from common import (
     check_can_create,
     cifar10_tensors,
     ensure_writable_dir,
+    error_summary,
     load_checkpoint,
     make_writer,
     non_negative_float,
@@ -299,7 +300,7 @@ class CtrlC:
 
 def compile_failed(state, error: Exception):
     """--compile auto falls back to eager with one line; --compile on stops with one line."""
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    reason = error_summary(error)[:200]
     if state["args"].compile == "on":
         raise UserError(f"torch.compile failed ({reason}); run with --compile off") from None
     print(f"compile: failed ({reason}); running eager instead", flush=True)

@@ -16,7 +16,6 @@ code the file contains), and finally loads a checkpoint written by
 """
 
 import argparse
-import re
 from pathlib import Path
 
 import torch
@@ -28,6 +27,7 @@ from common import (
     add_data_args,
     cifar10_dataset,
     ensure_writable_dir,
+    error_summary,
     load_checkpoint,
     newest_checkpoint,
     pick_device,
@@ -113,8 +113,7 @@ def main():
     try:
         torch.load(whole_path)  # the default since torch 2.6 is weights_only=True
     except Exception as error:
-        first_line = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()[0]  # drop terminal colours
-        print(f"torch.load(path) refuses it: {type(error).__name__}: {first_line}")
+        print(f"torch.load(path) refuses it: {type(error).__name__}: {error_summary(error)}")
     print("safe fix: save the state_dict instead (way 2); use weights_only=False only for files you made yourself")
     loaded = load_whole_model(whole_path)
     print(

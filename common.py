@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import zlib
@@ -49,6 +50,12 @@ FAKE_TEST_SIZE = 200
 
 class UserError(Exception):
     """A problem the learner can fix (bad flag, missing data, ...): shown as one line."""
+
+
+def error_summary(error: BaseException) -> str:
+    """The first line of an exception's message, without terminal colours (or its type if it has none)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def run_main(main) -> None:
@@ -506,8 +513,9 @@ def load_checkpoint(path: str | Path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f"cannot read checkpoint {path}: it is truncated or not a checkpoint ({first_line})") from None
+        raise UserError(
+            f"cannot read checkpoint {path}: it is truncated or not a checkpoint ({error_summary(error)})"
+        ) from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise UserError(f"{path} is not a checkpoint written by 10_train_cifar10.py")
     return checkpoint
@@ -517,8 +525,7 @@ def restore_model(model: nn.Module, checkpoint: dict, path) -> None:
     try:
         model.load_state_dict(checkpoint["model"])
     except RuntimeError as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise UserError(f"checkpoint {path} does not fit this model ({first_line})") from None
+        raise UserError(f"checkpoint {path} does not fit this model ({error_summary(error)})") from None
 
 
 def newest_checkpoint(checkpoint_dir: str | Path = "checkpoints", name: str = "best.pt") -> Path | None:
