@@ -480,7 +480,10 @@ def decode_images(samples: list[tuple[Path, int]]) -> tuple[torch.Tensor, torch.
     loader = DataLoader(_DecodeDataset(paths), batch_size=500, num_workers=workers, collate_fn=list)
     position = 0
     desc = f"decoding {paths[0].parent.parent.name} images once" if paths else "decoding"
-    with tqdm(total=len(paths), desc=desc, unit="img", leave=False, disable=len(paths) < 5000) as bar:
+    show_bar = len(paths) >= 5000 and sys.stderr.isatty()
+    if len(paths) >= 5000 and not show_bar:  # a log file gets one line instead of a redrawn bar
+        print(f"{desc}: {len(paths)} files (cached for the next run)", file=sys.stderr, flush=True)
+    with tqdm(total=len(paths), desc=desc, unit="img", leave=False, disable=not show_bar) as bar:
         for batch in loader:
             for array, problem in batch:
                 if problem:
