@@ -8,6 +8,8 @@ as it goes.
     python 10_train_cifar10.py                                   # the notes' recipe
     python 10_train_cifar10.py --image-folder ../data/cifar10    # offline: an image folder
     python 10_train_cifar10.py --fake-data --epochs 2            # a quick try, no data needed
+    python 10_train_cifar10.py --recipe fast                     # FastNet + every switch: 85% in 9 epochs
+    python 10_train_cifar10.py --model mymodel-bn --augment      # or one switch at a time (README)
     python 10_train_cifar10.py --resume checkpoints/<run>/last.pt
     torchrun --nproc_per_node=2 10_train_cifar10.py ...          # several processes (DDP)
     tensorboard --logdir logs/train

@@ -9,7 +9,7 @@ CSV and draws test accuracy against minutes into a PNG (with Pillow).
 
     python bench/ablation.py --image-folder ../shared/data/cifar10            # every row (about 70 min on 2 cores)
     python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 6 # some rows
-    python bench/ablation.py --plot-only                                      # redraw the PNG from the CSV
+    python bench/ablation.py --report-only                                    # the table and PNG from the CSV
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def draw_plot(rows: list[dict], path: Path, title: str) -> None:
     """Test accuracy (%) against whole-process minutes, one line per row; the last point of a
     row that used --tta is drawn as a ring at its flip-averaged accuracy."""
     width, height = 960, 600
-    left, right, top, bottom = 70, 250, 50, 60
+    left, right, top, bottom = 70, 300, 50, 60
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=14)
@@ -173,7 +173,11 @@ def draw_plot(rows: list[dict], path: Path, title: str) -> None:
         legend_y = top + 10 + 24 * index
         draw.line([(width - right + 15, legend_y), (width - right + 40, legend_y)], fill=colour, width=3)
         draw.text(
-            (width - right + 46, legend_y), f"{last['label']}: {final:.1f}%", fill="black", font=font, anchor="lm"
+            (width - right + 46, legend_y),
+            f"{number}. {last['label']}: {final:.1f}%",
+            fill="black",
+            font=font,
+            anchor="lm",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
@@ -188,13 +192,13 @@ def main():
     parser.add_argument("--csv", default="bench/results/ablation_cpu.csv", help="(default: %(default)s)")
     parser.add_argument("--png", default="bench/results/ablation_cpu.png", help="(default: %(default)s)")
     parser.add_argument("--warm-cache", action="store_true", help="reuse the decoded-image cache (faster, less honest)")
-    parser.add_argument("--plot-only", action="store_true", help="only redraw the PNG from the CSV")
+    parser.add_argument(
+        "--report-only", action="store_true", help="only redraw the PNG and print the table from the CSV"
+    )
     args = parser.parse_args()
     csv_path, png_path = ROOT / args.csv, ROOT / args.png
-    title = "CIFAR-10 test accuracy per epoch (ring: final accuracy with --tta)"
-    if args.plot_only:
-        draw_plot(read_csv(csv_path), png_path, title)
-        print(f"wrote {png_path}")
+    if args.report_only:
+        report(csv_path, png_path)
         return
     if not args.image_folder:
         raise UserError("--image-folder is required to run rows (for example --image-folder ../shared/data/cifar10)")
@@ -211,17 +215,26 @@ def main():
             label, flags = ROWS[number - 1]
             new_rows += run_row(number, label, command_for(flags, args.image_folder), Path(scratch), args.warm_cache)
             write_csv(csv_path, sorted(kept + new_rows, key=lambda r: (int(r["row"]), int(r["epoch"]))))
+    report(csv_path, png_path)
+
+
+def report(csv_path: Path, png_path: Path) -> None:
+    """Draw the plot and print the README's table from the CSV."""
     all_rows = read_csv(csv_path)
-    draw_plot(all_rows, png_path, title)
-    print(f"\nwrote {csv_path} and {png_path}\n")
-    print("| | command | test accuracy | minutes |\n|---|---|---|---|")
+    draw_plot(all_rows, png_path, "CIFAR-10 test accuracy per epoch (ring: final accuracy with --tta)")
+    print(f"\nwrote {png_path}\n")
+    print("| row | command | epochs | test accuracy, last epoch | best epoch | minutes |\n|---|---|---|---|---|---|")
     for number in sorted({int(r["row"]) for r in all_rows}):
-        last = [r for r in all_rows if int(r["row"]) == number][-1]
-        accuracy = f"{100 * float(last['test_accuracy']):.2f}%"
+        epochs = [r for r in all_rows if int(r["row"]) == number]
+        last = epochs[-1]
+        accuracy = f"**{100 * float(last['test_accuracy']):.2f}%**"
         if last["test_accuracy_tta"]:
-            accuracy += f" ({100 * float(last['test_accuracy_tta']):.2f}% with TTA)"
+            accuracy = f"**{100 * float(last['test_accuracy_tta']):.2f}%** with TTA ({100 * float(last['test_accuracy']):.2f}% without)"
+        best = max(epochs, key=lambda r: float(r["test_accuracy"]))
+        best_text = f"{100 * float(best['test_accuracy']):.2f}% (epoch {best['epoch']})"
+        command = last["command"].replace(" --image-folder ../shared/data/cifar10", "")
         minutes = float(last["process_seconds"]) / 60
-        print(f"| {last['label']} | `{last['command']}` | {accuracy} | {minutes:.1f} |")
+        print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {best_text} | {minutes:.1f} |")
 
 
 if __name__ == "__main__":

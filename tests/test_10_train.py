@@ -138,8 +138,9 @@ def assert_same_weights(a: dict, b: dict, atol: float = 1e-6) -> None:
         assert torch.allclose(a[key].float(), b[key].float(), atol=atol), key
 
 
-def test_resume_equals_uninterrupted(tmp_path):
-    common = ("--epochs", "4", "--seed", "3", "--momentum", "0.9", "--lr", "0.005")
+@pytest.mark.parametrize("recipe", ["notes", "fast"])  # fast: FastNet's whitened stem must not be re-set
+def test_resume_equals_uninterrupted(tmp_path, recipe):
+    common = ("--recipe", recipe, "--epochs", "4", "--seed", "3", "--momentum", "0.9", "--lr", "0.005")
     assert_ok(train_here(tmp_path, *common, "--run-name", "whole", "--metrics-json", "whole.json"))
     stopped = train_here(tmp_path, *common, "--run-name", "parts", "--stop-after", "2")
     assert_ok(stopped)

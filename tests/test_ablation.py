@@ -33,13 +33,13 @@ def test_a_row_runs_and_lands_in_the_csv_and_the_plot(tmp_path):
     elapsed = [float(r["elapsed_seconds"]) for r in rows]
     assert elapsed == sorted(elapsed) and 0 < elapsed[-1] <= float(rows[-1]["process_seconds"])
     assert all(0 <= float(r["test_accuracy"]) <= 1 for r in rows)
-    assert "| + ReLU | `python 10_train_cifar10.py" in result.stdout, "prints the README table row"
+    assert "| 2. + ReLU | `python 10_train_cifar10.py" in result.stdout, "prints the README table row"
     with Image.open(png_path) as image:
         assert image.size == (960, 600)
         assert len(image.getcolors(1 << 16)) > 2, "something was drawn"
 
     png_path.unlink()
-    redraw = run_script("bench/ablation.py", "--plot-only", "--csv", csv_path, "--png", png_path, cwd=tmp_path)
+    redraw = run_script("bench/ablation.py", "--report-only", "--csv", csv_path, "--png", png_path, cwd=tmp_path)
     assert_ok(redraw)
     assert png_path.is_file()
 
@@ -50,5 +50,5 @@ def test_bad_input_gives_one_line(tmp_path):
         run_script("bench/ablation.py", "--image-folder", tmp_path / "nowhere", cwd=tmp_path), "train/ and test/"
     )
     assert_clean_error(
-        run_script("bench/ablation.py", "--plot-only", "--csv", tmp_path / "none.csv", cwd=tmp_path), "no CSV"
+        run_script("bench/ablation.py", "--report-only", "--csv", tmp_path / "none.csv", cwd=tmp_path), "no CSV"
     )

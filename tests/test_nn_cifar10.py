@@ -33,9 +33,10 @@ def test_addone_printed_and_computed(model_run):
 def test_three_forms_have_the_same_parameter_count(model_run):
     result, _ = model_run
     main_count = re.search(r"^parameters: ([\d,]+)$", result.stdout, re.MULTILINE).group(1)
-    other_counts = re.findall(r"^\w+: output shape \(64, 10\), parameters ([\d,]+)$", result.stdout, re.MULTILINE)
-    assert len(other_counts) == 2
-    assert set(other_counts) == {main_count}
+    printed = re.findall(r"^(\w+): output shape \(64, 10\), parameters ([\d,]+)$", result.stdout, re.MULTILINE)
+    assert [name for name, _ in printed] == ["MyModelSequential", "Sequential", "MyModelReLU", "MyModelBN", "FastNet"]
+    assert {count for _, count in printed[:3]} == {main_count}, "same layers (ReLU has no weights), same count"
+    assert dict(printed)["MyModelBN"] == "145,834", "BatchNorm2d adds a scale and a shift per channel: 2 x 128"
     # In process too: the same layers, so the same number of weights and the same output shape.
     models = [nn_CIFAR10.MyModel(), nn_CIFAR10.MyModelSequential(), nn_CIFAR10.make_ordered_model()]
     counts = {sum(p.numel() for p in model.parameters()) for model in models}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 import torch
-from conftest import assert_ok, run_in_process
+from conftest import assert_clean_error, assert_ok, run_in_process
 
 import common
 from nn_CIFAR10 import MODELS, FastNet, MyModel
@@ -84,6 +84,54 @@ def test_label_smoothing_and_tta_change_the_loss(tmp_path):
     assert_ok(smooth)
     a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
     assert a["train_loss"] != b["train_loss"]
+    assert a["test_accuracy_tta"] is None and 0 <= b["test_accuracy_tta"] <= 1
+    assert "with --tta" in smooth.stdout
+
+
+def test_tta_is_evaluated_once_at_the_end(tmp_path):
+    flags = ("--fake-data", "--compile", "off", "--epochs", "2", "--tta", "--metrics-json", "m.json")
+    assert_ok(run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path))
+    history = json.loads((tmp_path / "m.json").read_text())["history"]
+    assert ["test_accuracy_tta" in epoch for epoch in history] == [False, True]
+
+
+def test_augment_padding_bounds_the_shift():
+    image = torch.randint(0, 256, (1, 3, 32, 32), dtype=torch.uint8)
+    padded = torch.nn.functional.pad(image.float(), (2, 2, 2, 2), mode="reflect").to(torch.uint8)
+    allowed = [padded[0, :, dy : dy + 32, dx : dx + 32] for dy in range(5) for dx in range(5)]
+    allowed += [crop.flip(-1) for crop in allowed]
+    many = image.expand(300, -1, -1, -1).contiguous()
+    out = train_script.augment_images(many, torch.Generator().manual_seed(0), pad=2)
+    assert all(any(torch.equal(o, a) for a in allowed) for o in out), "every output is a shift of at most 2 (+flip)"
+    assert len({o.numpy().tobytes() for o in out}) > 30, "and many different shifts occur"
+
+
+def test_augment_padding_too_large_is_one_line(tmp_path):
+    result = run_in_process("10_train_cifar10.py", "--fake-data", "--augment", "--augment-padding", "40", cwd=tmp_path)
+    assert_clean_error(result, "--augment-padding")
+
+
+def test_fastnet_stem_whitens_patches_and_stays_fixed():
+    torch.manual_seed(0)
+    # Correlated channels, like real images: whitening must undo the correlation.
+    base = torch.rand(64, 1, 32, 32)
+    images = torch.cat([base, 0.8 * base + 0.2 * torch.rand(64, 1, 32, 32), torch.rand(64, 1, 32, 32)], 1)
+    model = FastNet()
+    model.whiten_stem(images)
+    features = torch.nn.functional.conv2d(images, model.stem.weight[:12])  # one of each +f / -f pair
+    features = features.permute(0, 2, 3, 1).reshape(-1, 12)
+    second_moment = features.T @ features / len(features)
+    assert torch.allclose(second_moment, torch.eye(12), atol=0.05), "decorrelated, unit variance"
+    assert torch.equal(model.stem.weight[12:], -model.stem.weight[:12])
+    assert not model.stem.weight.requires_grad and model.stem.bias.requires_grad
+    before = model.stem.weight.clone()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    model(images).logsumexp(1).mean().backward()
+    optimizer.step()
+    assert torch.equal(model.stem.weight, before), "training leaves the whitening as it is"
+    assert model(images).shape == (64, 10)
+    with pytest.raises(ValueError, match="even"):
+        FastNet(widths=(23, 32, 64, 128))
 
 
 def test_recipe_fast_runs_one_epoch(tmp_path):
