@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from conftest import assert_clean_error, assert_ok, run_script
+from conftest import assert_clean_error, assert_ok, run_in_process, run_script
 from PIL import Image
 from test_fast_path import make_image_folder
 
@@ -39,16 +39,15 @@ def test_a_row_runs_and_lands_in_the_csv_and_the_plot(tmp_path):
         assert len(image.getcolors(1 << 16)) > 2, "something was drawn"
 
     png_path.unlink()
-    redraw = run_script("bench/ablation.py", "--report-only", "--csv", csv_path, "--png", png_path, cwd=tmp_path)
+    redraw = run_in_process("bench/ablation.py", "--report-only", "--csv", csv_path, "--png", png_path, cwd=tmp_path)
     assert_ok(redraw)
     assert png_path.is_file()
 
 
 def test_bad_input_gives_one_line(tmp_path):
-    assert_clean_error(run_script("bench/ablation.py", "--rows", "1", cwd=tmp_path), "--image-folder is required")
-    assert_clean_error(
-        run_script("bench/ablation.py", "--image-folder", tmp_path / "nowhere", cwd=tmp_path), "train/ and test/"
-    )
-    assert_clean_error(
-        run_script("bench/ablation.py", "--report-only", "--csv", tmp_path / "none.csv", cwd=tmp_path), "no CSV"
-    )
+    def run(*flags):
+        return run_in_process("bench/ablation.py", *flags, cwd=tmp_path)
+
+    assert_clean_error(run("--rows", "1"), "--image-folder is required")
+    assert_clean_error(run("--image-folder", tmp_path / "nowhere"), "train/ and test/")
+    assert_clean_error(run("--report-only", "--csv", tmp_path / "none.csv"), "no CSV")

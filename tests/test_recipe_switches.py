@@ -121,7 +121,10 @@ def test_fastnet_stem_whitens_patches_and_stays_fixed():
     features = torch.nn.functional.conv2d(images, model.stem.weight[:12])  # one of each +f / -f pair
     features = features.permute(0, 2, 3, 1).reshape(-1, 12)
     second_moment = features.T @ features / len(features)
-    assert torch.allclose(second_moment, torch.eye(12), atol=0.05), "decorrelated, unit variance"
+    off_diagonal = second_moment - torch.diag(second_moment.diag())
+    assert off_diagonal.abs().max() < 1e-3, "decorrelated"
+    # Unit variance, except that eps damps the directions of tiny variance a little (here the last ones).
+    assert second_moment.diag()[:6].sub(1).abs().max() < 0.01 and second_moment.diag().min() > 0.5
     assert torch.equal(model.stem.weight[12:], -model.stem.weight[:12])
     assert not model.stem.weight.requires_grad and model.stem.bias.requires_grad
     before = model.stem.weight.clone()
