@@ -161,8 +161,9 @@ class FastNet(nn.Module):
     def __init__(self, widths=(24, 32, 64, 128)):
         super().__init__()
         stem, w1, w2, w3 = widths
-        if stem % 2:
-            raise ValueError("the stem width must be even: whiten_stem() fills it with filter pairs f and -f")
+        if stem % 2 or stem > 2 * 3 * 2 * 2:
+            # whiten_stem() fills it with pairs f, -f of the 3 x 2 x 2 = 12 patch directions.
+            raise ValueError(f"the stem width must be even and at most 24 (it was {stem})")
         self.stem = nn.Conv2d(3, stem, kernel_size=2)  # 32x32 -> 31x31
         self.stem.weight.requires_grad_(False)
         self.block1 = conv_pool_block(stem, w1)  # 31 -> 15

@@ -133,8 +133,9 @@ def test_fastnet_stem_whitens_patches_and_stays_fixed():
     optimizer.step()
     assert torch.equal(model.stem.weight, before), "training leaves the whitening as it is"
     assert model(images).shape == (64, 10)
-    with pytest.raises(ValueError, match="even"):
-        FastNet(widths=(23, 32, 64, 128))
+    for stem in (23, 32):  # odd, or more filters than a 2x2 RGB patch has directions (2 x 12)
+        with pytest.raises(ValueError, match="even and at most 24"):
+            FastNet(widths=(stem, 32, 64, 128))
 
 
 def test_recipe_fast_runs_one_epoch(tmp_path):
