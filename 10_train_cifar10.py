@@ -623,6 +623,9 @@ def main(argv=None):
                     say(f"compile: the first epoch includes torch.compile's one-time compile ({seconds:.1f}s in all)")
                 images_per_sec = seen / seconds
                 test_loss, test_accuracy, class_accuracy = evaluate(model, data, args)
+                tta_accuracy = None
+                if args.tta and epoch + 1 == args.epochs:  # once, at the end: it doubles the cost of a test pass
+                    _, tta_accuracy, class_accuracy = evaluate(model, data, args, tta=True)
                 done = {
                     "epoch": epoch + 1,
                     "train_loss": loss_sum / steps_per_epoch,
@@ -634,11 +637,9 @@ def main(argv=None):
                     "elapsed_seconds": time.perf_counter() - started,  # since the start, data loading included
                 }
                 tta_note = ""
-                if args.tta and epoch + 1 == args.epochs:  # once, at the end: it doubles the cost of a test pass
-                    _, done["test_accuracy_tta"], class_accuracy = evaluate(model, data, args, tta=True)
-                    done["seconds"] = time.perf_counter() - step_started
-                    done["elapsed_seconds"] = time.perf_counter() - started
-                    tta_note = f" ({100 * done['test_accuracy_tta']:.2f}% with --tta)"
+                if tta_accuracy is not None:
+                    done["test_accuracy_tta"] = tta_accuracy
+                    tta_note = f" ({100 * tta_accuracy:.2f}% with --tta)"
                 state["step_in_epoch"], state["partial_loss_sum"] = 0, 0.0
                 metrics.append(done)
                 last_class_accuracy = class_accuracy

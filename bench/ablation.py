@@ -63,8 +63,11 @@ def command_for(row_flags: list[str], image_folder: str) -> list[str]:
     return ["python", "10_train_cifar10.py", "--image-folder", image_folder, *row_flags]
 
 
-def run_row(number: int, label: str, command: list[str], scratch: Path, warm_cache: bool) -> list[dict]:
+def run_row(
+    number: int, label: str, flags: list[str], image_folder: str, scratch: Path, warm_cache: bool
+) -> list[dict]:
     """Run one row as a separate process in the project folder; return its per-epoch rows for the CSV."""
+    command = command_for(flags, image_folder)  # as a learner types it; run with the data folder made absolute
     metrics_path = scratch / f"row{number}.json"
     extra = ["--metrics-json", str(metrics_path), "--logdir", str(scratch / "runs"), "--run-name", f"row{number}"]
     extra += ["--checkpoint-dir", str(scratch / "checkpoints")]
@@ -73,9 +76,7 @@ def run_row(number: int, label: str, command: list[str], scratch: Path, warm_cac
         environment["XDG_CACHE_HOME"] = str(scratch / f"cache{number}")
     print(f"\n[{number}] {label}: {' '.join(command)}", flush=True)
     started = time.perf_counter()
-    # The command as shown is typed in the project folder; run it there, with the data folder made absolute.
-    actual = [sys.executable, *command[1:], *extra]
-    actual[actual.index("--image-folder") + 1] = str(Path(actual[actual.index("--image-folder") + 1]).resolve())
+    actual = [sys.executable, *command_for(flags, str(Path(image_folder).resolve()))[1:], *extra]
     result = subprocess.run(actual, cwd=ROOT, env=environment)
     process_seconds = time.perf_counter() - started
     if result.returncode != 0:
@@ -213,7 +214,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ablation-") as scratch:
         for number in wanted:
             label, flags = ROWS[number - 1]
-            new_rows += run_row(number, label, command_for(flags, args.image_folder), Path(scratch), args.warm_cache)
+            new_rows += run_row(number, label, flags, args.image_folder, Path(scratch), args.warm_cache)
             write_csv(csv_path, sorted(kept + new_rows, key=lambda r: (int(r["row"]), int(r["epoch"]))))
     report(csv_path, png_path)
 
