@@ -40,6 +40,27 @@ def run_script(script: str, *args: str, cwd: Path, timeout: float = 300, env=Non
     )
 
 
+def run_copied(script: str, *args: str, tmp_path: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Copy ROOT/script alone into an empty folder (with nn_CIFAR10.py when it imports it) and run it
+    there with nothing of the project on the path: what a learner who copied one lesson out gets."""
+    folder = tmp_path / "copied"
+    folder.mkdir(exist_ok=True)
+    source = (ROOT / script).read_text(encoding="utf-8")
+    (folder / script).write_text(source, encoding="utf-8")
+    if script != "nn_CIFAR10.py" and re.search(r"^from nn_CIFAR10 import", source, re.MULTILINE):
+        (folder / "nn_CIFAR10.py").write_text((ROOT / "nn_CIFAR10.py").read_text(encoding="utf-8"), encoding="utf-8")
+    env = script_env(tmp_path)
+    env.pop("PYTHONPATH")
+    return subprocess.run(
+        [sys.executable, script, *map(str, args)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def run_in_process(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run ROOT/script as __main__ inside the test process (no new interpreter, so no import cost).
 
