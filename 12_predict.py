@@ -1,12 +1,12 @@
-"""完整的模型验证套路 / Using the trained model: predict the class of your own images.
+"""完整的模型验证套路 / Using the trained model: the class of your own images.
 
-Loads a checkpoint from 10_train_cifar10.py and prints the top-3 CIFAR-10
-classes with probabilities for each image. Any size and colour mode works
-(RGBA, grayscale, palette PNG, JPEG): each image becomes RGB, is resized to
-32x32 and goes through the same preprocessing as in training.
+The notes' test routine: open an image, make it RGB and 32x32 like CIFAR-10's, turn it into a tensor,
+put the model in eval mode, and under torch.no_grad() take the argmax of its output. Any size and
+colour mode works (RGBA, grayscale, palette PNG, JPEG). Prints the top 3 classes with probabilities.
 
-    python 12_predict.py dog.png plane.jpg
-    python 12_predict.py *.png --checkpoint checkpoints/<run>/best.pt
+    python 12_predict.py images/plane.png                   # the newest checkpoints/*/best.pt
+    python 12_predict.py my_cat.jpg --checkpoint checkpoints/<run-name>/best.pt
+    python 12_predict.py my_cat.jpg --checkpoint saved_models/mymodel_method2.pth   # a MyModel state_dict (11)
 """
 
 import argparse
@@ -14,73 +14,84 @@ import sys
 from pathlib import Path
 
 import torch
-from PIL import Image
-from torchvision.transforms.functional import pil_to_tensor
+import torchvision
+from PIL import Image, UnidentifiedImageError
 
-from common import (
-    CIFAR10_CLASSES,
-    UserError,
-    load_checkpoint,
-    load_rgb,
-    newest_checkpoint,
-    pick_device,
-    restore_model,
-    run_main,
-    to_model_input,
-)
-from nn_CIFAR10 import MODELS
+from nn_CIFAR10 import MyModel
 
-
-def load_model(path: Path, device: torch.device):
-    """The model and the 'normalize' setting it was trained with."""
-    checkpoint = load_checkpoint(path)
-    model = MODELS[checkpoint["model_name"]]()
-    restore_model(model, checkpoint, path)
-    return model.to(device).eval(), bool(checkpoint["args"].get("normalize", False))
-
-
-def prepare(path: str) -> torch.Tensor:
-    """Any image file -> uint8 tensor (3, 32, 32), as the training images are."""
-    image = load_rgb(path).resize((32, 32), Image.BILINEAR)
-    return pil_to_tensor(image)
-
-
-@torch.inference_mode()
-def top_k(model, image: torch.Tensor, normalize: bool, device, k: int = 3):
-    x = to_model_input(image.unsqueeze(0).to(device), normalize, False)
-    probabilities = torch.softmax(model(x), dim=1)[0]
-    values, indices = probabilities.topk(k)
-    return [(CIFAR10_CLASSES[i], p) for i, p in zip(indices.tolist(), values.tolist())]
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files to classify")
-    parser.add_argument("--checkpoint", help="checkpoint to use (default: the newest checkpoints/*/best.pt)")
-    parser.add_argument("--top", type=int, default=3, choices=range(1, 11), metavar="K", help="classes to show")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="cpu")
+    parser.add_argument("--checkpoint", help="a checkpoint of 10_train_cifar10.py or a MyModel state_dict (.pth)")
+    parser.add_argument("--top", type=int, default=3, choices=range(1, 11), metavar="K", help="classes shown (1-10)")
     args = parser.parse_args()
 
-    checkpoint = Path(args.checkpoint) if args.checkpoint else newest_checkpoint()
-    if checkpoint is None or not checkpoint.is_file():
-        where = f"{checkpoint} does not exist" if checkpoint else "no checkpoint found in checkpoints/"
-        raise UserError(f"{where}; train first with python 10_train_cifar10.py")
-    device = pick_device(args.device)
-    model, normalize = load_model(checkpoint, device)
-    print(f"checkpoint: {checkpoint}")
-
+    model, normalize = load_model(parser, args.checkpoint)
+    # The notes' transform: Resize((32, 32)) then ToTensor; a model trained with --normalize also needs Normalize.
+    steps = [torchvision.transforms.Resize((32, 32)), torchvision.transforms.ToTensor()]
+    transform = torchvision.transforms.Compose(
+        steps + [torchvision.transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)] * normalize
+    )
+    model.eval()
     failures = 0
     for path in args.images:
         try:
-            guesses = top_k(model, prepare(path), normalize, device, args.top)
-        except UserError as error:
-            print(f"error: {error}", file=sys.stderr)
+            image = Image.open(path).convert("RGB")  # PNGs may have 4 channels (RGBA): keep 3
+        except (OSError, UnidentifiedImageError) as error:
+            missing = "is a folder, not an image" if Path(path).is_dir() else "does not exist"
+            reason = missing if not Path(path).is_file() else f"cannot be read ({error})"
+            print(f"error: {path} {reason}", file=sys.stderr)
             failures += 1
             continue
-        print(f"{path}: " + ", ".join(f"{name} {100 * p:.1f}%" for name, p in guesses))
-    if failures:
-        sys.exit(1)
+        image = torch.reshape(transform(image), (1, 3, 32, 32))  # a batch of one
+        with torch.no_grad():
+            output = model(image)
+        probabilities = torch.softmax(output, dim=1)[0]
+        values, indices = probabilities.topk(args.top)  # indices[0] == output.argmax(1)
+        print(
+            f"{path}: " + ", ".join(f"{CLASSES[i]} {100 * p:.1f}%" for i, p in zip(indices.tolist(), values.tolist()))
+        )
+    sys.exit(1 if failures else 0)
+
+
+def load_model(parser, path):
+    """(model, normalize) from a tool checkpoint (via the project's training/ package) or a MyModel state_dict."""
+    if path is None:
+        found = sorted(Path("checkpoints").glob("*/best.pt"), key=lambda p: p.stat().st_mtime)
+        if not found:
+            parser.exit(2, "error: no checkpoint found in checkpoints/; train first with python 10_train_cifar10.py\n")
+        path = found[-1]
+    print(f"checkpoint: {path}")
+    if Path(path).is_dir() or not Path(path).is_file():
+        problem = "is a folder, not a checkpoint file" if Path(path).is_dir() else "does not exist"
+        parser.exit(2, f"error: {path} {problem}; train first with python 10_train_cifar10.py\n")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        parser.exit(2, f"error: cannot read {path}: truncated or not a checkpoint ({type(error).__name__})\n")
+    if isinstance(saved, dict) and "format" in saved:  # written by 10_train_cifar10.py
+        from training.checkpoints import load_checkpoint, restore_model
+        from training.cli import UserError
+        from training.models import MODELS
+
+        try:
+            checkpoint = load_checkpoint(path)
+            model = MODELS[checkpoint["model_name"]]()
+            restore_model(model, checkpoint, path)
+        except UserError as error:
+            parser.exit(2, f"error: {error}\n")
+        return model, checkpoint["settings"]["normalize"]
+    model = MyModel()
+    try:
+        model.load_state_dict(saved)
+    except Exception:
+        parser.exit(2, f"error: {path} is not a checkpoint written by 10_train_cifar10.py nor a MyModel state_dict\n")
+    return model, False
 
 
 if __name__ == "__main__":
-    run_main(main)
+    main()

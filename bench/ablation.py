@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from common import UserError, run_main  # noqa: E402
+from training.cli import UserError, run_main  # noqa: E402
 
 # Each row adds one idea to the row above it; all but the last share the notes' MyModel layout.
 ROWS = [

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
-import importlib
 import sys
 import time
 from pathlib import Path
@@ -24,10 +23,10 @@ from torch.utils.data import DataLoader
 from torchvision import transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import add_data_args, cifar10_dataset, cifar10_tensors, positive_int, run_main, to_model_input  # noqa: E402
 from nn_CIFAR10 import MyModel  # noqa: E402
-
-train_script = importlib.import_module("10_train_cifar10")
+from training.augment import epoch_batches, epoch_generator  # noqa: E402
+from training.cli import add_data_flags, positive_int, run_main  # noqa: E402
+from training.data import cifar10_tensors, pil_dataset, to_model_input  # noqa: E402
 
 
 @torch.inference_mode()
@@ -43,7 +42,7 @@ def test_accuracy(model, images, labels, channels_last) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_data_args(parser)
+    add_data_flags(parser)
     parser.add_argument("--epochs", type=positive_int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", help="write the per-epoch numbers here")
@@ -56,15 +55,14 @@ def main():
     reference_optimizer = torch.optim.SGD(reference_model.parameters(), lr=0.01)
     project_optimizer = torch.optim.SGD(project_model.parameters(), lr=0.01)
 
-    reference_set = cifar10_dataset(args, train=True, transform=transforms.ToTensor())
+    reference_set = pil_dataset(args, train=True, transform=transforms.ToTensor())
     train_images, train_labels = cifar10_tensors(args, train=True)
     test_images, test_labels = cifar10_tensors(args, train=False)
-    no_autocast = torch.autocast("cpu", enabled=False)
 
     rows = []
     for epoch in range(args.epochs):
         # The notes' loop, fed the fast path's order of images for this epoch.
-        generator = train_script.epoch_generator(args.seed, epoch)
+        generator = epoch_generator(args.seed, epoch)
         order = list(torch.utils.data.RandomSampler(range(len(train_labels)), generator=generator))
         started = time.perf_counter()
         for images, labels in DataLoader(reference_set, batch_size=64, sampler=order, num_workers=0):
@@ -75,10 +73,13 @@ def main():
         reference_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        generator = train_script.epoch_generator(args.seed, epoch)
-        for images, labels in train_script.epoch_batches(train_images, train_labels, 64, generator):
+        generator = epoch_generator(args.seed, epoch)
+        for images, labels in epoch_batches(train_images, train_labels, 64, generator):
             x = to_model_input(images, False, True)
-            train_script.train_step(project_model, project_optimizer, loss_fn, x, labels, no_autocast)
+            loss = loss_fn(project_model(x), labels)  # 10_train_cifar10.py's step
+            project_optimizer.zero_grad()
+            loss.backward()
+            project_optimizer.step()
         project_seconds = time.perf_counter() - started
 
         row = {

@@ -17,7 +17,6 @@ for each, the ratio, the compile time and the peak memory; the last line is
 from __future__ import annotations
 
 import argparse
-import importlib
 import resource
 import sys
 import time
@@ -29,23 +28,16 @@ from torch.utils.data import DataLoader
 from torchvision import transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import (  # noqa: E402
-    add_data_args,
-    cifar10_dataset,
-    cifar10_tensors,
-    pick_device,
-    positive_int,
-    run_main,
-    to_model_input,
-)
 from nn_CIFAR10 import MyModel  # noqa: E402
-
-train_script = importlib.import_module("10_train_cifar10")
+from training.augment import epoch_batches, epoch_generator  # noqa: E402
+from training.cli import add_data_flags, positive_int, run_main  # noqa: E402
+from training.data import cifar10_tensors, pil_dataset, to_model_input  # noqa: E402
+from training.device import CHANNELS_LAST, autocast, maybe_compile, pick_device  # noqa: E402
 
 
 def reference_batches(args):
     """The notes' input pipeline, endlessly: PIL image -> ToTensor, one image at a time."""
-    dataset = cifar10_dataset(args, train=True, transform=transforms.ToTensor())
+    dataset = pil_dataset(args, train=True, transform=transforms.ToTensor())
     while True:
         yield from DataLoader(dataset, batch_size=args.batch_size, shuffle=True, num_workers=0)
 
@@ -56,9 +48,9 @@ def project_batches(args, device):
     images, labels = images.to(device), labels.to(device)
     epoch = 0
     while True:
-        generator = train_script.epoch_generator(0, epoch)
-        for batch_images, batch_labels in train_script.epoch_batches(images, labels, args.batch_size, generator):
-            yield to_model_input(batch_images, False, train_script.CHANNELS_LAST), batch_labels
+        generator = epoch_generator(0, epoch)
+        for batch_images, batch_labels in epoch_batches(images, labels, args.batch_size, generator):
+            yield to_model_input(batch_images, False, CHANNELS_LAST), batch_labels
         epoch += 1
 
 
@@ -90,7 +82,7 @@ def peak_memory_mb(device) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_data_args(parser)
+    add_data_flags(parser)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     parser.add_argument("--images", type=positive_int, default=3200, help="images timed per path (default 3200)")
     parser.add_argument("--rounds", type=positive_int, default=4, help="alternating timing rounds (default 4)")
@@ -117,19 +109,22 @@ def main():
 
     project_model = MyModel().to(device).to(memory_format=torch.channels_last)
     project_optimizer = torch.optim.SGD(project_model.parameters(), lr=0.01)
-    compiled_model, compiled = train_script.maybe_compile(project_model, args.compile, device, print)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=args.amp and device.type == "cuda")
-
-    def project_step(x, y):
-        train_script.train_step(compiled_model, project_optimizer, loss_fn, x, y, autocast)
-
     reference_data, project_data = reference_batches(args), project_batches(args, device)
     started = time.perf_counter()
-    next_batch = next(project_data)
-    project_step(*next_batch)  # compiles here when compiling
+    x, y = next(project_data)
+    compiled_model, note = maybe_compile(project_model, args.compile, device, x, y, loss_fn)
     synchronize(device)
     compile_seconds = time.perf_counter() - started
-    print(f"first project step (compile included when on): {compile_seconds:.1f}s, compiled: {compiled}")
+    compiled = note.startswith("compile: on")
+    print(note)
+
+    def project_step(x, y):  # 10_train_cifar10.py's step
+        with autocast(args.amp, device):
+            loss = loss_fn(compiled_model(x), y)
+        project_optimizer.zero_grad()
+        loss.backward()
+        project_optimizer.step()
+
     timed_steps(reference_step, reference_data, 5 * args.batch_size, device)  # warm-up
     timed_steps(project_step, project_data, 5 * args.batch_size, device)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from conftest import (
     script_env,
 )
 
-from common import CIFAR10_CLASSES
+from training.data import CIFAR10_CLASSES
 
 TRAIN = "10_train_cifar10.py"
 FAST = ("--fake-data", "--compile", "off")
@@ -106,12 +108,14 @@ def test_checkpoint_contents(trained):
     workdir, _ = trained
     folder = workdir / "checkpoints" / "r1"
     last, best = load(folder / "last.pt"), load(folder / "best.pt")
-    for key in ("model", "optimizer", "epoch", "rng", "args", "metrics", "model_name"):
+    for key in ("model", "optimizer", "settings", "progress", "rng", "model_name"):
         assert key in last, key
-    assert last["epoch"] == 2 and last["args"]["lr"] == 0.01 and last["args"]["batch_size"] == 64
+    assert last["progress"]["epochs_done"] == 2 and last["progress"]["step_in_epoch"] == 0
+    assert last["settings"]["lr"] == 0.01 and last["settings"]["batch_size"] == 64
     assert "conv1.weight" in last["model"] and "state" in last["optimizer"]
     assert isinstance(last["rng"]["torch"], torch.Tensor)
-    assert best["metrics"][-1]["test_accuracy"] == max(m["test_accuracy"] for m in last["metrics"])
+    accuracies = [record["test_accuracy"] for record in last["progress"]["history"]]
+    assert best["progress"]["history"][-1]["test_accuracy"] == max(accuracies)
     assert not list(folder.glob("*.tmp")), "temporary files left behind"
 
 
@@ -145,12 +149,12 @@ def test_resume_equals_uninterrupted(tmp_path, recipe):
     stopped = train_here(tmp_path, *common, "--run-name", "parts", "--stop-after", "2")
     assert_ok(stopped)
     assert "--resume" in stopped.stdout
-    assert load(tmp_path / "checkpoints" / "parts" / "last.pt")["epoch"] == 2
+    assert load(tmp_path / "checkpoints" / "parts" / "last.pt")["progress"]["epochs_done"] == 2
     resumed = train_here(tmp_path, "--resume", "checkpoints/parts/last.pt", "--metrics-json", "parts.json")
     assert_ok(resumed)
     assert "resuming run parts" in resumed.stdout
     whole, parts = (load(tmp_path / "checkpoints" / n / "last.pt") for n in ("whole", "parts"))
-    assert parts["epoch"] == 4
+    assert parts["progress"]["epochs_done"] == 4
     assert_same_weights(whole["model"], parts["model"])
     a, b = (json.loads((tmp_path / f"{n}.json").read_text())["history"] for n in ("whole", "parts"))
     for x, y in zip(a, b):
@@ -178,39 +182,127 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> Non
 
 
 def test_ctrl_c_saves_and_resume_matches(tmp_path):
-    common = ("--epochs", "3", "--seed", "5")
-    assert_ok(train_here(tmp_path, *common, "--run-name", "whole"))
-    process = start_training(tmp_path, *common, "--run-name", "cut", "--log-every", "1")
+    flags = ("--epochs", "3", "--seed", "5")
+    assert_ok(train_here(tmp_path, *flags, "--run-name", "whole"))
+    process = start_training(tmp_path, *flags, "--run-name", "cut", "--log-every", "1")
     last = tmp_path / "checkpoints" / "cut" / "last.pt"
     wait_for(last, process)  # epoch 1 is done: interrupt somewhere in epoch 2
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode != 0
+    assert process.returncode == 130
     assert "Traceback" not in stderr and "resume with: python 10_train_cifar10.py --resume" in stderr
-    saved = load(last)
+    saved = load(last)["progress"]
     assert_ok(train_here(tmp_path, "--resume", str(last)))
     whole, cut = (load(tmp_path / "checkpoints" / n / "last.pt") for n in ("whole", "cut"))
-    assert cut["epoch"] == 3 and saved["epoch"] < 3
+    assert cut["progress"]["epochs_done"] == 3 and saved["epochs_done"] < 3
     assert_same_weights(whole["model"], cut["model"])
 
 
-def test_checkpoint_survives_a_kill(tmp_path):
-    process = start_training(tmp_path, "--epochs", "50", "--run-name", "k")
-    last = tmp_path / "checkpoints" / "k" / "last.pt"
-    wait_for(last, process)
-    first_write = last.stat().st_mtime_ns
-    deadline = time.monotonic() + 60
-    while last.stat().st_mtime_ns == first_write and time.monotonic() < deadline:
-        time.sleep(0.01)  # kill right after a later save, while the next one may be in flight
-    time.sleep(0.05)
-    process.kill()
-    process.communicate()
-    checkpoint = load(last)
-    assert checkpoint["epoch"] >= 1
-    resumed = train_here(tmp_path, "--resume", str(last), "--epochs", str(checkpoint["epoch"] + 1))
+def interrupt_at(monkeypatch, epoch: int, step: int, presses: int) -> None:
+    """Press Ctrl-C `presses` times just before step `step` of epoch `epoch` (counted from 0), in-process."""
+    import training.augment
+
+    original = training.augment.epoch_batches
+
+    def batches(images, labels, batch_size, generator, *args):
+        this_epoch = batches.calls
+        batches.calls += 1
+        for index, batch in enumerate(original(images, labels, batch_size, generator, *args)):
+            if this_epoch == epoch and index == step:
+                for _ in range(presses):
+                    os.kill(os.getpid(), signal.SIGINT)
+            yield batch
+
+    batches.calls = 0
+    monkeypatch.setattr(training.augment, "epoch_batches", batches)
+
+
+def test_first_ctrl_c_saves_at_the_step_boundary(tmp_path, monkeypatch):
+    interrupt_at(monkeypatch, epoch=1, step=5, presses=1)
+    result = train_here(tmp_path, "--epochs", "3", "--run-name", "c")
+    assert result.returncode == 130 and "Traceback" not in result.stderr
+    progress = load(tmp_path / "checkpoints" / "c" / "last.pt")["progress"]
+    # Steps 0-4 of the second epoch were trained; the step that was about to start was not.
+    assert (progress["epochs_done"], progress["step_in_epoch"], progress["global_step"]) == (1, 5, 16 + 5)
+    assert "stopped in epoch 2 after step 5" in result.stderr
+
+
+def test_second_ctrl_c_stops_at_once_unsaved(tmp_path, monkeypatch):
+    interrupt_at(monkeypatch, epoch=1, step=5, presses=2)
+    result = train_here(tmp_path, "--epochs", "3", "--run-name", "c")
+    assert result.returncode == 130 and "Traceback" not in result.stderr
+    progress = load(tmp_path / "checkpoints" / "c" / "last.pt")["progress"]
+    assert (progress["epochs_done"], progress["step_in_epoch"]) == (1, 0), "only epoch 1's checkpoint exists"
+    assert "stopped in epoch" not in result.stderr and "\ninterrupted" in result.stderr
+
+
+KILL_DURING_SAVE = """
+import os, signal, sys, torch
+sys.path.insert(0, sys.argv[1])
+from training import checkpoints
+path, where = sys.argv[2], sys.argv[3]
+if where == "rename":  # the new file is complete, the rename has not happened
+    checkpoints.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+else:  # half of the new file is written
+    real_save = torch.save
+    def half_save(obj, file):
+        real_save(obj, file)
+        file.truncate(file.tell() // 2)
+        file.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    checkpoints.torch.save = half_save
+checkpoints.atomic_torch_save({"new": torch.ones(100_000)}, path)
+"""
+
+
+@pytest.mark.parametrize("where", ["write", "rename"])
+def test_a_kill_during_a_save_leaves_the_old_checkpoint_whole(tmp_path, where):
+    path = tmp_path / "last.pt"
+    torch.save({"old": torch.zeros(10)}, path)
+    killed = subprocess.run([sys.executable, "-c", KILL_DURING_SAVE, str(ROOT), str(path), where], timeout=120)
+    assert killed.returncode == -signal.SIGKILL, "the save was cut by the kill"
+    assert torch.equal(load(path)["old"], torch.zeros(10)), "the old checkpoint is intact"
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "last.pt"]
+    assert leftovers and all(name.endswith(".tmp") for name in leftovers), "only the cut temporary file"
+
+
+def test_resume_takes_new_optimizer_settings_and_records_them(tmp_path):
+    assert_ok(train_here(tmp_path, "--epochs", "3", "--stop-after", "1", "--run-name", "r", "--log-every", "1"))
+    flags = ("--lr", "0.002", "--momentum", "0.5", "--nesterov", "--weight-decay", "1e-4", "--schedule", "cosine")
+    resumed = train_here(tmp_path, "--resume", "checkpoints/r/last.pt", *flags, "--log-every", "1")
     assert_ok(resumed)
-    assert load(last)["epoch"] == checkpoint["epoch"] + 1
+    saved = load(tmp_path / "checkpoints" / "r" / "last.pt")
+    group = saved["optimizer"]["param_groups"][0]
+    assert (group["momentum"], group["nesterov"], group["weight_decay"]) == (0.5, True, 1e-4)
+    settings = saved["settings"]
+    assert (settings["lr"], settings["momentum"], settings["schedule"]) == (0.002, 0.5, "cosine")
+    assert group["lr"] < 0.002 * 0.01, "the cosine schedule at --lr 0.002 has decayed to almost 0 at the end"
+    lrs = [
+        e.value for run in read_tensorboard(tmp_path / "logs" / "train" / "r").values() for e in run.Scalars("train/lr")
+    ]
+    assert lrs[:16] == pytest.approx([0.01] * 16), "epoch 1 trained at the first --lr"
+    assert max(lrs[16:]) <= 0.002 + 1e-12, "epochs 2-3 at the new one"
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--batch-size", "32"), ("--model", "fastnet"), ("--seed", "9")])
+def test_resume_refuses_settings_that_cannot_change(tmp_path, flag, value):
+    assert_ok(train_here(tmp_path, "--epochs", "2", "--stop-after", "1", "--run-name", "r"))
+    result = train_here(tmp_path, "--resume", "checkpoints/r/last.pt", flag, value)
+    assert_clean_error(result, flag, "cannot change when resuming")
+
+
+def test_progress_lines_when_output_is_not_a_terminal(trained):
+    _, result = trained  # run with stderr piped, as in a log file
+    lines = [line for line in result.stderr.splitlines() if line.startswith("epoch 1/2: ")]
+    assert 5 <= len(lines) <= 10, result.stderr
+    assert all(re.match(r"epoch 1/2: \d+% \(\d+/16\)  loss \d+\.\d{3}$", line) for line in lines), lines
+
+
+def test_amp_on_a_cpu_says_it_does_nothing(tmp_path):
+    result = train_here(tmp_path, "--epochs", "1", "--amp", "--device", "cpu")
+    assert_ok(result)
+    assert "--amp: mixed precision is for CUDA" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -263,8 +355,9 @@ def test_bad_checkpoints(tmp_path):
     assert_clean_error(train_here(tmp_path, "--resume", str(truncated)), "truncated")
     assert_clean_error(train_here(tmp_path, "--resume", str(foreign)), "not a checkpoint")
     assert_clean_error(train_here(tmp_path, "--resume", str(tmp_path / "none.pt")), "does not exist")
+    assert_clean_error(train_here(tmp_path, "--resume", str(tmp_path / "checkpoints")), "is a folder")
     other = load(tmp_path / "checkpoints" / "ok" / "last.pt")
-    other["args"]["model"] = other["model_name"] = "fastnet"
+    other["settings"]["model"] = other["model_name"] = "fastnet"
     torch.save(other, tmp_path / "other-model.pt")
     assert_clean_error(train_here(tmp_path, "--resume", str(tmp_path / "other-model.pt")), "does not fit")
     done = train_here(tmp_path, "--resume", "checkpoints/ok/last.pt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import assert_clean_error, assert_ok, run_in_process, run_script
+from conftest import ROOT, assert_clean_error, assert_ok, run_in_process, run_script
 from PIL import Image
 
 
@@ -20,7 +20,7 @@ def trained(tmp_path_factory):
 
 
 def test_save_load_both_ways_and_the_checkpoint(trained):
-    result = run_script("11_save_load.py", "--fake-data", cwd=trained)
+    result = run_script("11_save_load.py", cwd=trained)  # no data flag: the run's own (--fake-data) is used
     assert_ok(result)
     out = result.stdout
     assert "torch.load(path) refuses it: UnpicklingError" in out
@@ -28,7 +28,7 @@ def test_save_load_both_ways_and_the_checkpoint(trained):
     assert "load_state_dict(torch.load(path, weights_only=True)) -> same weights: True" in out
     assert "checkpoints/r/best.pt: mymodel, 1 epochs, test accuracy now" in out
     saved = torch.load(trained / "checkpoints" / "r" / "best.pt", weights_only=True)
-    assert f"saved with it: {100 * saved['metrics'][-1]['test_accuracy']:.2f}%" in out
+    assert f"saved with it: {100 * saved['progress']['history'][-1]['test_accuracy']:.2f}%" in out
     assert (trained / "saved_models" / "mymodel_method1.pth").is_file()
     assert (trained / "saved_models" / "mymodel_method2.pth").is_file()
 
@@ -81,4 +81,24 @@ def test_predict_without_checkpoint_says_train_first(tmp_path):
     foreign = tmp_path / "weights.pth"
     torch.save({"conv1.weight": torch.zeros(1)}, foreign)
     result = run_in_process("12_predict.py", "x.png", "--checkpoint", str(foreign), cwd=tmp_path)
-    assert_clean_error(result, "not a checkpoint written by 10_train_cifar10.py")
+    assert_clean_error(result, "not a checkpoint written by 10_train_cifar10.py nor a MyModel state_dict")
+
+
+def test_predict_the_shipped_image_with_a_state_dict_from_11(tmp_path):
+    assert_ok(run_in_process("11_save_load.py", cwd=tmp_path))
+    state_dict = tmp_path / "saved_models" / "mymodel_method2.pth"
+    result = run_in_process(
+        "12_predict.py", str(ROOT / "images" / "plane.png"), "--checkpoint", str(state_dict), cwd=tmp_path
+    )
+    assert_ok(result)
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith(str(ROOT / "images" / "plane.png"))]
+    assert len(line.split(": ", 1)[1].split(", ")) == 3
+
+
+def test_11_evaluates_on_the_data_source_the_run_trained_with(trained):
+    # The run in `trained` used --fake-data; with no data flag 11 must not try to download CIFAR-10.
+    result = run_in_process("11_save_load.py", cwd=trained)
+    assert_ok(result)
+    assert "on 200 images" in result.stdout  # the synthetic test split's size
+    folder = run_in_process("11_save_load.py", "--checkpoint", "checkpoints", cwd=trained)
+    assert_clean_error(folder, "is a folder")

@@ -18,8 +18,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-import common
+import training.data
 from nn_CIFAR10 import MyModel
+from training.augment import epoch_batches, epoch_generator
+from training.cli import run_main
+from training.data import cifar10_tensors, fake_cifar10_arrays, to_model_input
+from training.device import maybe_compile
 
 train_script = importlib.import_module("10_train_cifar10")
 
@@ -32,10 +36,11 @@ def fake_args(**overrides) -> argparse.Namespace:
 
 def test_fast_batches_equal_to_tensor_and_give_the_same_loss():
     args = fake_args()
-    reference_set = common.cifar10_dataset(args, train=True, transform=transforms.ToTensor())
+    arrays, targets = fake_cifar10_arrays(train=True)
+    reference_set = [(transforms.ToTensor()(Image.fromarray(a)), t) for a, t in zip(arrays[:64], targets[:64])]
     reference_x, reference_y = next(iter(DataLoader(reference_set, batch_size=64, shuffle=False)))
-    images, labels = common.cifar10_tensors(args, train=True)
-    fast_x = common.to_model_input(images[:64], normalize=False, channels_last=True)
+    images, labels = cifar10_tensors(args, train=True)
+    fast_x = to_model_input(images[:64], normalize=False, channels_last=True)
     assert torch.equal(fast_x, reference_x)  # x / 255 is exactly ToTensor
     assert torch.equal(labels[:64], reference_y)
 
@@ -46,9 +51,8 @@ def test_fast_batches_equal_to_tensor_and_give_the_same_loss():
     loss_fn = nn.CrossEntropyLoss()
     reference_loss = loss_fn(reference_model(reference_x), reference_y)
     reference_loss.backward()
-    optimizer = torch.optim.SGD(fast_model.parameters(), lr=0.01)
-    no_autocast = torch.autocast("cpu", enabled=False)
-    fast_loss = train_script.train_step(fast_model, optimizer, loss_fn, fast_x, labels[:64], no_autocast)
+    fast_loss = loss_fn(fast_model(fast_x), labels[:64])  # the training loop's step, channels_last
+    fast_loss.backward()
     assert fast_loss.item() == pytest.approx(reference_loss.item(), rel=1e-5)
     for (name, p), q in zip(fast_model.named_parameters(), reference_model.parameters()):
         assert torch.allclose(p.grad, q.grad, atol=1e-5), name
@@ -59,7 +63,7 @@ def test_epoch_batches_cover_every_image_once_and_repeat_with_the_seed():
     labels = torch.arange(100)
 
     def order(seed, epoch):
-        batches = train_script.epoch_batches(images, labels, 16, train_script.epoch_generator(seed, epoch))
+        batches = epoch_batches(images, labels, 16, epoch_generator(seed, epoch))
         return torch.cat([y for _, y in batches])
 
     assert sorted(order(0, 0).tolist()) == list(range(100))
@@ -87,20 +91,20 @@ def image_folder(tmp_path, monkeypatch):
 
 def count_decodes(monkeypatch) -> list[int]:
     calls = []
-    original = common.decode_images
+    original = training.data.decode_images
 
     def counting(samples):
         calls.append(len(samples))
         return original(samples)
 
-    monkeypatch.setattr(common, "decode_images", counting)
+    monkeypatch.setattr(training.data, "decode_images", counting)
     return calls
 
 
 def test_image_folder_cache_is_reused_and_rebuilt_when_stale(image_folder, monkeypatch):
     calls = count_decodes(monkeypatch)
     args = fake_args(fake_data=False, image_folder=str(image_folder))
-    images, labels = common.cifar10_tensors(args, train=True)
+    images, labels = cifar10_tensors(args, train=True)
     assert images.shape == (6, 3, 32, 32) and images.dtype == torch.uint8
     assert labels.tolist() == [0, 0, 0, 1, 1, 1]
     expected = np.asarray(Image.open(image_folder / "train" / "dog" / "0.png"))
@@ -108,12 +112,12 @@ def test_image_folder_cache_is_reused_and_rebuilt_when_stale(image_folder, monke
     assert calls == [6]
     assert len(list((image_folder / ".tensor-cache").glob("train-*.pt"))) == 1
 
-    again, _ = common.cifar10_tensors(args, train=True)
+    again, _ = cifar10_tensors(args, train=True)
     assert calls == [6], "the second load must come from the cache"
     assert torch.equal(again, images)
 
     Image.new("RGB", (32, 32), "red").save(image_folder / "train" / "cat" / "3.png")
-    changed, changed_labels = common.cifar10_tensors(args, train=True)
+    changed, changed_labels = cifar10_tensors(args, train=True)
     assert calls == [6, 7], "a new file must rebuild the cache"
     assert changed.shape[0] == 7 and changed_labels.tolist().count(0) == 4
     assert len(list((image_folder / ".tensor-cache").glob("train-*.pt"))) == 1, "the stale cache is removed"
@@ -122,18 +126,18 @@ def test_image_folder_cache_is_reused_and_rebuilt_when_stale(image_folder, monke
 def test_corrupt_cache_is_detected_and_rebuilt(image_folder, monkeypatch, capsys):
     calls = count_decodes(monkeypatch)
     args = fake_args(fake_data=False, image_folder=str(image_folder))
-    images, _ = common.cifar10_tensors(args, train=False)
+    images, _ = cifar10_tensors(args, train=False)
     (cache,) = (image_folder / ".tensor-cache").glob("test-*.pt")
     blob = cache.read_bytes()
     cache.write_bytes(blob[: len(blob) // 2])  # truncated
-    rebuilt, _ = common.cifar10_tensors(args, train=False)
+    rebuilt, _ = cifar10_tensors(args, train=False)
     assert torch.equal(rebuilt, images) and calls == [6, 6]
     assert "damaged" in capsys.readouterr().err
 
     saved = torch.load(cache, weights_only=True)
     saved["images"][0, 0, 0, 0] ^= 0xFF  # one flipped pixel: the checksum catches it
     torch.save(saved, cache)
-    again, _ = common.cifar10_tensors(args, train=False)
+    again, _ = cifar10_tensors(args, train=False)
     assert torch.equal(again, images) and calls == [6, 6, 6]
 
 
@@ -142,10 +146,10 @@ def test_cache_falls_back_to_the_user_cache_when_the_data_folder_is_read_only(im
     try:
         calls = count_decodes(monkeypatch)
         args = fake_args(fake_data=False, image_folder=str(image_folder))
-        common.cifar10_tensors(args, train=True)
+        cifar10_tensors(args, train=True)
         assert not (image_folder / ".tensor-cache").exists()
         assert list((tmp_path / "user-cache" / "pytorch-notes-cifar10").rglob("train-*.pt"))
-        common.cifar10_tensors(args, train=True)
+        cifar10_tensors(args, train=True)
         assert calls == [6]
     finally:
         image_folder.chmod(0o755)
@@ -155,9 +159,9 @@ def test_cache_falls_back_when_the_cache_folder_cannot_be_made(image_folder, mon
     (image_folder / ".tensor-cache").write_text("a file where the cache folder would go")  # mkdir fails
     calls = count_decodes(monkeypatch)
     args = fake_args(fake_data=False, image_folder=str(image_folder))
-    common.cifar10_tensors(args, train=True)
+    cifar10_tensors(args, train=True)
     assert list((tmp_path / "user-cache" / "pytorch-notes-cifar10").rglob("train-*.pt"))
-    common.cifar10_tensors(args, train=True)
+    cifar10_tensors(args, train=True)
     assert calls == [6]
 
 
@@ -218,7 +222,7 @@ def test_torchrun_two_processes_match_one(tmp_path):
         timeout=300,
     )
     assert_ok(resumed)
-    assert torch.load(tmp_path / "checkpoints" / "two" / "last.pt", weights_only=True)["epoch"] == 3
+    assert torch.load(tmp_path / "checkpoints" / "two" / "last.pt", weights_only=True)["progress"]["epochs_done"] == 3
 
 
 def test_a_failing_compile_falls_back_to_eager_or_stops_cleanly(tmp_path, monkeypatch):
@@ -232,19 +236,28 @@ def test_a_failing_compile_falls_back_to_eager_or_stops_cleanly(tmp_path, monkey
         def forward(self, *args):
             raise RuntimeError("no working C++ compiler found")
 
-    def broken_compile(model, **kwargs):
-        return FailsOnFirstCall(model)
+    monkeypatch.setattr(torch, "compile", lambda model, **kwargs: FailsOnFirstCall(model))
+    model, x, y = MyModel(), torch.rand(4, 3, 32, 32), torch.arange(4)
+    # --compile auto compiles on CUDA only: the device just decides, so a CUDA device object shows the fallback.
+    same, note = maybe_compile(model, "auto", torch.device("cuda"), x, y, nn.CrossEntropyLoss())
+    assert same is model and note == "compile: failed (no working C++ compiler found); running eager instead"
+    assert all(p.grad is None for p in model.parameters()), "the example step leaves no gradients behind"
 
-    monkeypatch.setattr(torch, "compile", broken_compile)
-    flags = ("--fake-data", "--epochs", "1", "--device", "cpu")
-    monkeypatch.setattr(train_script, "maybe_compile", lambda model, mode, device, say: (torch.compile(model), True))
-
-    def train(*argv):  # the module's own main, so the patches above apply
-        return call_captured(lambda: common.run_main(lambda: train_script.main([*flags, *argv])), tmp_path)
-
-    result = train("--compile", "auto", "--run-name", "a")
-    assert result.returncode == 0, result.stderr
-    assert "compile: failed (no working C++ compiler found); running eager instead" in result.stdout
-    stopped = train("--compile", "on", "--run-name", "b")
+    flags = ("--fake-data", "--epochs", "1", "--compile", "on", "--run-name", "b")
+    stopped = call_captured(lambda: run_main(lambda: train_script.main(list(flags))), tmp_path)
     assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
     assert "error: torch.compile failed (no working C++ compiler found); run with --compile off" in stopped.stderr
+
+
+def test_compile_example_step_leaves_batchnorm_statistics_alone():
+    from training.models import MyModelBN
+
+    model = MyModelBN()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    compiled, note = maybe_compile(
+        model, "on", torch.device("cpu"), torch.rand(8, 3, 32, 32), torch.arange(8), nn.CrossEntropyLoss()
+    )
+    assert note.startswith("compile: on")
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert all(p.grad is None for p in model.parameters())

@@ -2,46 +2,48 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
 import torch
 from conftest import assert_clean_error, assert_ok, run_in_process
 
-import common
-from nn_CIFAR10 import MODELS, FastNet, MyModel
-
-train_script = importlib.import_module("10_train_cifar10")
+from nn_CIFAR10 import MyModel
+from training.augment import augment_images
+from training.data import CIFAR10_MEAN, CIFAR10_STD, cifar10_tensors, to_model_input
+from training.evaluation import evaluate
+from training.models import MODELS, FastNet
+from training.recipes import lr_factor
+from training.settings import Settings
 
 
 def test_augmentation_keeps_shapes_and_labels_and_changes_pixels():
     args = type("Args", (), {"fake_data": True, "image_folder": None, "data_root": ""})()
-    images, labels = common.cifar10_tensors(args, train=True)
+    images, labels = cifar10_tensors(args, train=True)
     generator = torch.Generator().manual_seed(0)
-    augmented = train_script.augment_images(images, generator)
+    augmented = augment_images(images, generator)
     assert augmented.shape == images.shape and augmented.dtype == torch.uint8
     changed = (augmented != images).flatten(1).any(1).float().mean().item()
     assert changed > 0.8, "most images should be shifted or flipped"
     # A crop at the centre without flip gives the image back: check one by searching all 81 shifts + flips.
     one = images[:1]
-    again = train_script.augment_images(one.expand(2000, -1, -1, -1).contiguous(), torch.Generator().manual_seed(1))
+    again = augment_images(one.expand(2000, -1, -1, -1).contiguous(), torch.Generator().manual_seed(1))
     assert any(torch.equal(a, one[0]) for a in again), "the identity (no shift, no flip) is one of the outcomes"
     assert any(torch.equal(a, one[0].flip(-1)) for a in again), "a plain mirror image is one of the outcomes"
-    same = train_script.augment_images(images, torch.Generator().manual_seed(0))
+    same = augment_images(images, torch.Generator().manual_seed(0))
     assert torch.equal(same, augmented), "the same generator seed gives the same augmentation"
 
 
 def test_normalize_gives_about_zero_mean_and_unit_std():
     images = torch.randint(0, 256, (512, 3, 32, 32), dtype=torch.uint8)
-    plain = common.to_model_input(images, normalize=False, channels_last=False)
+    plain = to_model_input(images, normalize=False, channels_last=False)
     assert plain.min() >= 0 and plain.max() <= 1
-    mean = torch.tensor(common.CIFAR10_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(common.CIFAR10_STD).view(1, 3, 1, 1)
+    mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
     # Pixels with exactly the CIFAR-10 mean and std give mean 0 and std 1 after normalising.
     synthetic = (mean + std * torch.randn(256, 3, 32, 32)).clamp(0, 1)
     quantised = (synthetic * 255).round().to(torch.uint8)
-    normalized = common.to_model_input(quantised, normalize=True, channels_last=False)
+    normalized = to_model_input(quantised, normalize=True, channels_last=False)
     assert normalized.mean(dim=(0, 2, 3)).abs().max() < 0.1
     assert (normalized.std(dim=(0, 2, 3)) - 1).abs().max() < 0.15
 
@@ -49,14 +51,14 @@ def test_normalize_gives_about_zero_mean_and_unit_std():
 @pytest.mark.parametrize("schedule", ["onecycle", "cosine"])
 def test_schedules_rise_then_fall(schedule):
     total = 1000
-    factors = [train_script.lr_factor(schedule, step, total) for step in range(total + 1)]
+    factors = [lr_factor(schedule, step, total) for step in range(total + 1)]
     peak = max(range(total + 1), key=factors.__getitem__)
     assert 0 < peak < total // 2
     assert factors[0] < factors[peak] == pytest.approx(1.0, abs=0.01)
     assert all(a <= b + 1e-12 for a, b in zip(factors[:peak], factors[1 : peak + 1])), "rises"
     assert all(a >= b - 1e-12 for a, b in zip(factors[peak:], factors[peak + 1 :])), "then falls"
     assert factors[-1] == pytest.approx(0.0, abs=1e-6)
-    assert train_script.lr_factor("none", 500, total) == 1.0
+    assert lr_factor("none", 500, total) == 1.0
 
 
 def test_every_model_maps_a_batch_to_ten_logits():
@@ -67,32 +69,42 @@ def test_every_model_maps_a_batch_to_ten_logits():
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in FastNet().modules())
 
 
-def test_label_smoothing_and_tta_change_the_loss(tmp_path):
-    common_flags = ("--fake-data", "--compile", "off", "--epochs", "1", "--seed", "2")
-    plain = run_in_process("10_train_cifar10.py", *common_flags, "--metrics-json", "a.json", cwd=tmp_path)
-    smooth = run_in_process(
-        "10_train_cifar10.py",
-        *common_flags,
-        "--label-smoothing",
-        "0.1",
-        "--tta",
-        "--metrics-json",
-        "b.json",
-        cwd=tmp_path,
-    )
-    assert_ok(plain)
-    assert_ok(smooth)
+def test_label_smoothing_changes_the_training_loss_only(tmp_path):
+    # --lr 0: the weights never move, so both runs see the same logits; only the training loss differs.
+    flags = ("--fake-data", "--compile", "off", "--epochs", "1", "--lr", "0")
+    assert_ok(run_in_process("10_train_cifar10.py", *flags, "--metrics-json", "a.json", cwd=tmp_path))
+    smooth = ("--label-smoothing", "0.3", "--metrics-json", "b.json")
+    assert_ok(run_in_process("10_train_cifar10.py", *flags, *smooth, cwd=tmp_path))
     a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
-    assert a["train_loss"] != b["train_loss"]
-    assert a["test_accuracy_tta"] is None and 0 <= b["test_accuracy_tta"] <= 1
-    assert "with --tta" in smooth.stdout
+    assert a["test_loss"] == b["test_loss"] and a["test_accuracy"] == b["test_accuracy"]
+    assert abs(a["train_loss"] - b["train_loss"]) > 1e-4
+
+
+class LeftHalf(torch.nn.Module):
+    """Predicts from the left half of the image only, so a mirror image gives other logits."""
+
+    def forward(self, x):
+        return x[:, :, :, :16].mean(dim=(2, 3)).repeat(1, 4)[:, :10] * 50
+
+
+def test_tta_averages_each_image_with_its_mirror():
+    images = torch.randint(0, 256, (300, 3, 32, 32), dtype=torch.uint8)
+    labels = torch.randint(0, 10, (300,))
+    settings, model = Settings(), LeftHalf()
+    _, plain, _ = evaluate(model, images, labels, settings, torch.device("cpu"))
+    _, tta, _ = evaluate(model, images, labels, settings, torch.device("cpu"), tta=True)
+    x = to_model_input(images, False)
+    averaged = (model(x) + model(x.flip(-1))) / 2
+    assert tta == pytest.approx((averaged.argmax(1) == labels).float().mean().item())
+    assert plain == pytest.approx((model(x).argmax(1) == labels).float().mean().item())
+    assert tta != plain
 
 
 def test_tta_is_evaluated_once_at_the_end(tmp_path):
     flags = ("--fake-data", "--compile", "off", "--epochs", "2", "--tta", "--metrics-json", "m.json")
     assert_ok(run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path))
     history = json.loads((tmp_path / "m.json").read_text())["history"]
-    assert ["test_accuracy_tta" in epoch for epoch in history] == [False, True]
+    assert [epoch["test_accuracy_tta"] is not None for epoch in history] == [False, True]
 
 
 def test_augment_padding_bounds_the_shift():
@@ -101,7 +113,7 @@ def test_augment_padding_bounds_the_shift():
     allowed = [padded[0, :, dy : dy + 32, dx : dx + 32] for dy in range(5) for dx in range(5)]
     allowed += [crop.flip(-1) for crop in allowed]
     many = image.expand(300, -1, -1, -1).contiguous()
-    out = train_script.augment_images(many, torch.Generator().manual_seed(0), pad=2)
+    out = augment_images(many, torch.Generator().manual_seed(0), pad=2)
     assert all(any(torch.equal(o, a) for a in allowed) for o in out), "every output is a shift of at most 2 (+flip)"
     assert len({o.numpy().tobytes() for o in out}) > 30, "and many different shifts occur"
 
@@ -153,5 +165,6 @@ def test_recipe_fast_runs_one_epoch(tmp_path):
     assert_ok(result)
     assert "fastnet" in result.stdout and "momentum 0.9" in result.stdout
     saved = torch.load(tmp_path / "checkpoints" / json.loads((tmp_path / "m.json").read_text())["run_name"] / "last.pt")
-    assert saved["args"]["augment"] and saved["args"]["normalize"] and saved["args"]["schedule"] == "onecycle"
-    assert saved["args"]["epochs"] == 1, "a flag given on the command line wins over the preset"
+    settings = saved["settings"]
+    assert settings["augment"] and settings["normalize"] and settings["schedule"] == "onecycle"
+    assert settings["epochs"] == 1, "a flag given on the command line wins over the preset"

@@ -1,0 +1,45 @@
+"""Batches by index from the in-memory uint8 tensor, and augmentation of a whole epoch at once on the device
+(the airbench way: no per-image Python work, no DataLoader workers)."""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The RNG of one epoch's shuffle and augmentation: same seed + epoch = same batches, so resume is exact."""
+    return torch.Generator().manual_seed(seed * 100_003 + epoch)
+
+
+def epoch_batches(images, labels, batch_size: int, generator, rank: int = 0, world_size: int = 1, workers: int = 0):
+    """The notes' DataLoader over in-memory tensors, a whole batch per item.
+
+    BatchSampler hands the DataLoader a list of indices and TensorDataset answers a list with a whole
+    batch at once. Under torchrun every process draws the same shuffle and takes its slice of each batch.
+    """
+    sampler = BatchSampler(RandomSampler(range(len(labels)), generator=generator), batch_size, drop_last=False)
+    workers = workers if images.device.type == "cpu" else 0  # worker processes cannot index GPU memory
+    loader = DataLoader(TensorDataset(images, labels), sampler=sampler, batch_size=None, num_workers=workers)
+    for batch_images, batch_labels in loader:
+        yield batch_images[rank::world_size], batch_labels[rank::world_size]
+
+
+def augment_images(images: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Random crop (reflect-padded by `pad`) and random horizontal flip of a whole uint8 batch at once."""
+    n, size = images.shape[0], images.shape[-1]
+    # Reflect padding by indexing keeps the data uint8 (4x less memory than padding floats).
+    index = torch.arange(-pad, size + pad, device=images.device).abs()
+    index = torch.where(index >= size, 2 * (size - 1) - index, index)
+    padded = images[:, :, index][:, :, :, index]
+    shifts = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator).to(images.device)
+    flips = (torch.rand(n, generator=generator) < 0.5).to(images.device)
+    out = torch.empty_like(images)
+    # One slice per possible (dy, dx): (2 pad + 1)^2 vectorised copies instead of N Python-level crops.
+    for dy in range(2 * pad + 1):
+        for dx in range(2 * pad + 1):
+            chosen = (shifts[:, 0] == dy) & (shifts[:, 1] == dx)
+            if chosen.any():
+                out[chosen] = padded[chosen, :, dy : dy + size, dx : dx + size]
+    out[flips] = out[flips].flip(-1)
+    return out

@@ -1,0 +1,174 @@
+"""What a run saves, how it is written (atomically) and read back, and how Ctrl-C stops a run safely.
+
+A checkpoint is a plain dict that torch.load(weights_only=True) can read: the model's and the optimizer's
+state_dicts, the Settings, the RunProgress below, and the RNG state.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from training.cli import UserError, error_summary
+
+CHECKPOINT_FORMAT = "pytorch-notes-cifar10-checkpoint/2"
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float  # mean over the epoch's batches
+    train_loss_sum: float  # the notes' running total
+    test_loss: float
+    test_accuracy: float
+    train_images_per_sec: float
+    seconds: float
+    elapsed_seconds: float  # since the process started, data loading included
+    test_accuracy_tta: float | None = None  # --tta, final epoch only
+
+
+@dataclass
+class RunProgress:
+    """How far a run has come: enough to go on exactly where it stopped, mid-epoch too."""
+
+    epochs_done: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+    partial_loss_sum: float = 0.0  # the loss summed over this epoch's steps so far
+    best_accuracy: float = -1.0
+    class_accuracy: list[float] = field(default_factory=lambda: [0.0] * 10)
+    history: list[EpochRecord] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> RunProgress:
+        return cls(**{**saved, "history": [EpochRecord(**record) for record in saved["history"]]})
+
+
+def atomic_torch_save(obj, path) -> None:
+    """torch.save to a temporary file, then rename: a crash or kill never leaves a half-written file."""
+    path = Path(path)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(obj, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path, model, optimizer, settings, progress: RunProgress) -> None:
+    atomic_torch_save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "model_name": settings.model,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "settings": asdict(settings),
+            "progress": asdict(progress),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            },
+        },
+        path,
+    )
+
+
+def load_checkpoint(path) -> dict:
+    """torch.load(weights_only=True); anything that is not one of this tool's checkpoints is one clear error."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a checkpoint file (did you mean {path / 'last.pt'}?)")
+    if not path.is_file():
+        raise UserError(
+            f"checkpoint {path} does not exist; train first with python 10_train_cifar10.py, or check the path"
+        )
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise UserError(
+            f"cannot read checkpoint {path}: it is truncated or not a checkpoint ({error_summary(error)})"
+        ) from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise UserError(f"{path} is not a checkpoint written by this version of 10_train_cifar10.py")
+    return checkpoint
+
+
+def restore_model(model, checkpoint: dict, path) -> None:
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as error:
+        raise UserError(f"checkpoint {path} does not fit this model ({error_summary(error)})") from None
+
+
+def restore_run(checkpoint: dict, path, model, optimizer, device) -> RunProgress:
+    """Weights, optimizer state and RNG back from `checkpoint`. The optimizer keeps the settings it was
+    built with now (lr, momentum, weight decay, Nesterov), so flags named when resuming take effect;
+    only its per-parameter state (the momentum buffers) comes from the file."""
+    restore_model(model, checkpoint, path)
+    optimizer.load_state_dict(
+        {"state": checkpoint["optimizer"]["state"], "param_groups": optimizer.state_dict()["param_groups"]}
+    )
+    torch.set_rng_state(checkpoint["rng"]["torch"])
+    if device.type == "cuda" and checkpoint["rng"]["cuda"]:
+        torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+    return RunProgress.from_dict(checkpoint["progress"])
+
+
+def newest_checkpoint(checkpoint_dir="checkpoints", name: str = "best.pt") -> Path | None:
+    """The most recently written CHECKPOINT_DIR/<run>/<name>, or None."""
+    found = list(Path(checkpoint_dir).glob(f"*/{name}"))
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+class CtrlC:
+    """The first Ctrl-C asks the run to stop at the next step boundary, where it saves a consistent
+    checkpoint; a second Ctrl-C stops at once and saves nothing (the last epoch's last.pt stays)."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self) -> CtrlC:
+        if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: saving after this step (press again to stop at once, unsaved)", file=sys.stderr, flush=True)
+
+
+def check_output_folder(path, flag: str, create: bool = False) -> Path:
+    """Fail early, in one line naming `flag`, when `path` could not be written; create it if asked."""
+    path = Path(path)
+    existing = path.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        problem = "is not a folder" if not existing.is_dir() else "is not writable"
+        raise UserError(f"cannot write to {flag} folder {path} ({existing} {problem}); pass another {flag}")
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(
+                f"cannot create {flag} folder {path} ({error.strerror or error}); pass another {flag}"
+            ) from None
+    return path

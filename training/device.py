@@ -1,0 +1,65 @@
+"""Where the run trains (cuda, mps or cpu), and what speeds it up there: channels_last memory,
+bf16 autocast (--amp, CUDA only) and torch.compile (--compile), which falls back to eager if it fails."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import torch
+
+from training.cli import UserError, error_summary
+
+CHANNELS_LAST = True  # NHWC memory layout: faster convolutions on CPU and CUDA (bench/train_speed.py)
+
+
+def pick_device(name: str = "auto", rank: int = 0, world: int = 1) -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; an explicit choice must be available."""
+    cuda_ok = torch.cuda.is_available()
+    mps_ok = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if name == "cuda" and not cuda_ok:
+        raise UserError("--device cuda was asked for, but CUDA is not available here; use --device cpu or auto")
+    if name == "mps" and not mps_ok:
+        raise UserError("--device mps was asked for, but MPS is not available here; use --device cpu or auto")
+    if name == "auto":
+        name = "cuda" if cuda_ok else "mps" if mps_ok else "cpu"
+    if name == "cuda" and world > 1:
+        return torch.device("cuda", torch.cuda.current_device())  # torchrun: this process's own GPU
+    return torch.device(name)
+
+
+def autocast(amp: bool, device: torch.device):
+    """bf16 mixed precision on CUDA when asked; elsewhere a context that does nothing."""
+    if amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def amp_note(amp: bool, device: torch.device) -> str | None:
+    if amp and device.type != "cuda":
+        return f"--amp: mixed precision is for CUDA; on {device.type} it does nothing, training stays float32"
+    return None
+
+
+def maybe_compile(model, mode: str, device: torch.device, example_x, example_y, loss_fn):
+    """torch.compile where asked (auto: on CUDA only) and compile right away on one example step, so that
+    a failure shows now: 'auto' then runs eager, 'on' stops with one line. Returns (model, note)."""
+    if mode == "off" or (mode == "auto" and device.type != "cuda"):
+        reason = "auto compiles on CUDA only; on a CPU it did not pay off in bench/train_speed.py"
+        return model, f"compile: off ({reason})" if mode == "auto" else "compile: off"
+    started = time.perf_counter()
+    buffers = {name: buffer.clone() for name, buffer in model.named_buffers()}  # BatchNorm statistics
+    try:
+        compiled = torch.compile(model)
+        loss_fn(compiled(example_x), example_y).backward()  # compiles forward and backward
+    except Exception as error:
+        reason = error_summary(error)[:200]
+        if mode == "on":
+            raise UserError(f"torch.compile failed ({reason}); run with --compile off") from None
+        return model, f"compile: failed ({reason}); running eager instead"
+    finally:  # the example step must leave no trace: no gradients, the BatchNorm statistics as they were
+        model.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            for name, buffer in model.named_buffers():
+                buffer.copy_(buffers[name])
+    return compiled, f"compile: on ({time.perf_counter() - started:.1f}s to compile, before the first epoch)"

@@ -1,0 +1,100 @@
+"""The models beyond the notes' MyModel (nn_CIFAR10.py), for --model: the pieces the notes teach
+(ReLU, BatchNorm2d) added one at a time, then FastNet, built only from them."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nn_CIFAR10 import MyModel
+
+
+class MyModelReLU(MyModel):
+    """MyModel with a ReLU after every convolution and after the first Linear layer."""
+
+    def forward(self, x):
+        x = self.maxpool1(torch.relu(self.conv1(x)))
+        x = self.maxpool2(torch.relu(self.conv2(x)))
+        x = self.maxpool3(torch.relu(self.conv3(x)))
+        x = torch.relu(self.linear1(self.flatten(x)))
+        return self.linear2(x)
+
+
+class MyModelBN(MyModel):
+    """MyModelReLU plus BatchNorm2d after every convolution (normalise, then ReLU)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn1, self.bn2, self.bn3 = nn.BatchNorm2d(32), nn.BatchNorm2d(32), nn.BatchNorm2d(64)
+
+    def forward(self, x):
+        x = self.maxpool1(torch.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool2(torch.relu(self.bn2(self.conv2(x))))
+        x = self.maxpool3(torch.relu(self.bn3(self.conv3(x))))
+        x = torch.relu(self.linear1(self.flatten(x)))
+        return self.linear2(x)
+
+
+def conv_pool_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Two 3x3 convolutions with BatchNorm2d + ReLU; max pooling right after the first one halves the
+    image early, so the second convolution costs a quarter (no bias: BatchNorm adds its own)."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.MaxPool2d(2),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class FastNet(nn.Module):
+    """A small network of Conv2d, BatchNorm2d, ReLU, MaxPool2d and Linear, sized for a CPU.
+
+    The stem is a 2x2 convolution whose weights are not learned: whiten_stem() sets them from the
+    training images so that its outputs are decorrelated (whitened) 2x2 patches, which lets the layers
+    above learn faster (the trick of Keller Jordan's airbench). Until then they are random.
+    """
+
+    def __init__(self, widths=(24, 32, 64, 128)):
+        super().__init__()
+        stem, w1, w2, w3 = widths
+        if stem % 2 or stem > 2 * 3 * 2 * 2:
+            # whiten_stem() fills it with pairs f, -f of the 3 x 2 x 2 = 12 patch directions.
+            raise ValueError(f"the stem width must be even and at most 24 (it was {stem})")
+        self.stem = nn.Conv2d(3, stem, kernel_size=2)  # 32x32 -> 31x31
+        self.stem.weight.requires_grad_(False)
+        self.block1 = conv_pool_block(stem, w1)  # 31 -> 15
+        self.block2 = conv_pool_block(w1, w2)  # 15 -> 7
+        self.block3 = conv_pool_block(w2, w3)  # 7 -> 3
+        self.pool = nn.MaxPool2d(3)  # 3 -> 1: the strongest response of each channel
+        self.flatten = nn.Flatten()
+        self.linear = nn.Linear(w3, 10, bias=False)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        x = self.block3(self.block2(self.block1(x)))
+        # The small fixed scale keeps the logits from exploding early in training.
+        return self.linear(self.flatten(self.pool(x))) * 0.125
+
+    @torch.no_grad()
+    def whiten_stem(self, images: torch.Tensor, eps: float = 5e-4) -> None:
+        """Set the stem to whiten 2x2 patches of `images` (N, 3, H, W floats, as the model sees them).
+
+        The patch covariance's eigenvectors, scaled by 1/sqrt(eigenvalue), map patches to uncorrelated
+        unit-variance features; each comes twice, as f and -f, so that the ReLU keeps both signs.
+        """
+        weight = self.stem.weight
+        size = weight.shape[-1]
+        patches = images.unfold(2, size, 1).unfold(3, size, 1)  # N, 3, H', W', size, size
+        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 3 * size * size).double()
+        covariance = patches.T @ patches / len(patches)
+        eigenvalues, eigenvectors = torch.linalg.eigh(covariance)  # ascending
+        order = eigenvalues.argsort(descending=True)[: weight.shape[0] // 2]
+        filters = eigenvectors[:, order].T / torch.sqrt(eigenvalues[order] + eps)[:, None]
+        filters = filters.reshape(-1, 3, size, size).to(weight.dtype)
+        weight.copy_(torch.cat([filters, -filters]))
+
+
+MODELS = {"mymodel": MyModel, "mymodel-relu": MyModelReLU, "mymodel-bn": MyModelBN, "fastnet": FastNet}

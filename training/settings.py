@@ -1,0 +1,160 @@
+"""Every setting of 10_train_cifar10.py in one place, and how they are layered:
+
+the notes' defaults (Settings below)  <  --recipe  <  the checkpoint's own (--resume)  <  flags given now
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, fields
+
+from training.checkpoints import load_checkpoint
+from training.cli import UserError, non_negative_float, non_negative_int, positive_int
+from training.models import MODELS
+from training.recipes import RECIPES, SCHEDULES
+
+
+@dataclass
+class Settings:
+    # the recipe: the notes' values
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 0.01
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    model: str = "mymodel"
+    label_smoothing: float = 0.0
+    schedule: str = "none"
+    augment: bool = False
+    augment_padding: int = 4
+    normalize: bool = False
+    tta: bool = False
+    recipe: str = "notes"
+    seed: int = 0
+    # data
+    data_root: str = "./dataset"
+    image_folder: str | None = None
+    fake_data: bool = False
+    # device and speed
+    device: str = "auto"
+    workers: int = 0
+    compile: str = "auto"
+    amp: bool = False
+    # output
+    logdir: str = "logs/train"
+    checkpoint_dir: str = "checkpoints"
+    run_name: str | None = None
+    log_every: int = 100
+    metrics_json: str | None = None
+    resume: str | None = None
+    stop_after: int | None = None
+
+
+# A resumed run cannot change these halfway: they fix the network, the batches or the inputs.
+FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name")
+# These belong to one command, not to the run: never taken from a checkpoint.
+THIS_COMMAND_ONLY = ("resume", "stop_after")
+
+EXAMPLE = "checkpoints/<run-name>/last.pt"
+
+
+def build_parser(description: str = "") -> argparse.ArgumentParser:
+    """The flags; parse_args returns only those named (argument_default=SUPPRESS), defaults come from Settings."""
+    d = Settings()
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        argument_default=argparse.SUPPRESS,
+    )
+    group = parser.add_argument_group("the recipe (defaults are the notes')")
+    group.add_argument("--epochs", type=positive_int, help=f"epochs to train (default: {d.epochs})")
+    group.add_argument("--batch-size", type=positive_int, help=f"images per step (default: {d.batch_size})")
+    group.add_argument("--lr", type=non_negative_float, help=f"learning rate (default: {d.lr})")
+    group.add_argument("--momentum", type=non_negative_float, help=f"SGD momentum (default: {d.momentum:g})")
+    group.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum above 0)")
+    group.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay (default: 0)")
+    group.add_argument("--model", choices=sorted(MODELS), help=f"the network (default: {d.model})")
+    group.add_argument(
+        "--label-smoothing",
+        type=non_negative_float,
+        help="put 1 - S on the true class and spread S over all ten (CrossEntropyLoss; default: 0)",
+    )
+    group.add_argument("--schedule", choices=SCHEDULES, help="learning rate: warm-up then decay (default: none)")
+    group.add_argument("--augment", action="store_true", help="random crop (padded) + horizontal flip each epoch")
+    group.add_argument(
+        "--augment-padding",
+        type=positive_int,
+        help=f"--augment pads by this many pixels, then crops 32x32 back out (default: {d.augment_padding})",
+    )
+    group.add_argument("--normalize", action="store_true", help="subtract CIFAR-10's channel mean, divide by std")
+    group.add_argument("--tta", action="store_true", help="the final test averages each image with its mirror image")
+    group.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        help="a preset: 'fast' = fastnet and every switch above at once (flags given still win; default: notes)",
+    )
+    group.add_argument("--seed", type=int, help="random seed: same seed + flags = same run on a CPU (default: 0)")
+
+    group = parser.add_argument_group("data (pick one source)")
+    group.add_argument("--data-root", help=f"folder for torchvision's CIFAR-10 download (default: {d.data_root})")
+    group.add_argument(
+        "--image-folder", metavar="DIR", help="use DIR/train/<class>/*.png and DIR/test/<class>/*.png instead"
+    )
+    group.add_argument(
+        "--fake-data", action="store_true", help="a small synthetic CIFAR-shaped set made in memory (no files)"
+    )
+
+    group = parser.add_argument_group("device and speed")
+    group.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        help="where to train: auto picks cuda, then mps, then cpu (default: auto)",
+    )
+    group.add_argument("--workers", type=non_negative_int, help="DataLoader workers (data is in memory; default: 0)")
+    group.add_argument(
+        "--compile",
+        choices=["auto", "on", "off"],
+        help="torch.compile: auto = on CUDA only, falling back to eager if it fails (default: auto)",
+    )
+    group.add_argument("--amp", action="store_true", help="bf16 mixed precision (CUDA only; does nothing on a CPU)")
+
+    group = parser.add_argument_group("output")
+    group.add_argument("--logdir", help=f"TensorBoard root; each run writes LOGDIR/<run-name> (default: {d.logdir})")
+    group.add_argument("--checkpoint-dir", help=f"checkpoints go in DIR/<run-name>/ (default: {d.checkpoint_dir})")
+    group.add_argument("--run-name", help="name of this run (default: the start time, e.g. 20260101-120000)")
+    group.add_argument(
+        "--log-every",
+        type=positive_int,
+        help=f"log the train loss to TensorBoard every N steps (the loop's only host sync; default: {d.log_every})",
+    )
+    group.add_argument("--metrics-json", metavar="PATH", help="write the final metrics as JSON here")
+    group.add_argument("--resume", metavar="PATH", help=f"continue a run from its checkpoint, e.g. {EXAMPLE}")
+    group.add_argument("--stop-after", type=positive_int, metavar="N", help="train N epochs now, the rest later")
+    return parser
+
+
+def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | None]:
+    """The run's Settings (and the checkpoint dict when resuming), layered as the module docstring says."""
+    given = vars(build_parser(description).parse_args(argv))
+    values = {**asdict(Settings()), **RECIPES[given.get("recipe", "notes")]}
+    checkpoint = None
+    if "resume" in given:
+        checkpoint = load_checkpoint(given["resume"])
+        saved = checkpoint["settings"]
+        for key in FIXED_ON_RESUME:
+            if key in given and given[key] != saved[key]:
+                flag = "--" + key.replace("_", "-")
+                raise UserError(
+                    f"{flag} cannot change when resuming (this run was started with {saved[key]}); "
+                    "start a new run instead"
+                )
+        names = {f.name for f in fields(Settings)}
+        values.update({k: v for k, v in saved.items() if k in names and k not in THIS_COMMAND_ONLY})
+    values.update(given)
+    settings = Settings(**values)
+    if settings.augment_padding > 31:
+        raise UserError(f"--augment-padding must be below the image size of 32 (it was {settings.augment_padding})")
+    if settings.nesterov and settings.momentum <= 0:
+        raise UserError("--nesterov needs --momentum above 0 (for example --momentum 0.9)")
+    return settings, checkpoint
