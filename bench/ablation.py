@@ -95,7 +95,7 @@ def run_row(
                 "train_loss": round(epoch["train_loss"], 4),
                 "test_loss": round(epoch["test_loss"], 4),
                 "test_accuracy": epoch["test_accuracy"],
-                "test_accuracy_tta": epoch.get("test_accuracy_tta", ""),
+                "test_accuracy_tta": "" if epoch["test_accuracy_tta"] is None else epoch["test_accuracy_tta"],
                 "epoch_seconds": round(epoch["seconds"], 1),
                 "elapsed_seconds": round(startup + epoch["elapsed_seconds"], 1),
                 "process_seconds": round(process_seconds, 1),
