@@ -1,49 +1,51 @@
 """08_linear.py: torch.flatten a batch of 64 into Linear(196608, 10); nn.Flatten keeps the batch."""
 
-import runpy
-import sys
+import ast
+import re
 
 import pytest
-from conftest import ROOT, assert_ok, run_script
+from conftest import assert_clean_error, assert_ok, run_copied, run_in_process
 from PIL import Image
-
-SHAPES_LINE = "torch.Size([64, 3, 32, 32]) -> torch.flatten -> torch.Size([196608]) -> Linear -> torch.Size([10])"
 
 
 @pytest.fixture(scope="module")
 def linear_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("work")
-    result = run_script("08_linear.py", "--fake-data", "--max-steps", "2", cwd=workdir)
+    tmp_path = tmp_path_factory.mktemp("linear")
+    result = run_copied("08_linear.py", "--fake-data", "--max-steps", "2", tmp_path=tmp_path)
     assert_ok(result)
     return result
 
 
-def test_flatten_and_linear_shapes(linear_run):
-    lines = linear_run.stdout.splitlines()
-    assert "Linear(in_features=196608, out_features=10, bias=True)" in linear_run.stdout
-    assert [line for line in lines if line.startswith("batch ")] == [
-        f"batch 1: {SHAPES_LINE}",
-        f"batch 2: {SHAPES_LINE}",
-    ]
+def shapes(line: str) -> list:
+    """Every [..] shape on a printed line, as lists of ints."""
+    return [ast.literal_eval(found) for found in re.findall(r"\[[\d, ]+\]", line)]
+
+
+def test_torch_flatten_then_linear(linear_run):
+    assert "Linear(in_features=196608, out_features=10" in linear_run.stdout
+    batches = [line for line in linear_run.stdout.splitlines() if line.startswith("batch ")]
+    assert len(batches) == 2  # --max-steps 2
+    for line in batches:  # the whole batch becomes one vector, and one output of 10
+        assert shapes(line) == [[64, 3, 32, 32], [196608], [10]]
 
 
 def test_nn_flatten_keeps_the_batch(linear_run):
-    assert "nn.Flatten() keeps the batch dimension: torch.Size([64, 3, 32, 32]) -> torch.Size([64, 3072])" in (
-        linear_run.stdout
-    )
-    assert "10 outputs per image: torch.Size([64, 10])" in linear_run.stdout
+    (line,) = [line for line in linear_run.stdout.splitlines() if line.startswith("nn.Flatten()")]
+    assert shapes(line) == [[64, 3, 32, 32], [64, 3072], [64, 10]]
 
 
-def test_too_few_images_is_a_clean_error(tmp_path, monkeypatch, capsys):
-    # Linear(196608, 10) needs full batches of 64; with drop_last a tiny folder would silently do nothing.
+def test_too_few_images_for_one_batch(tmp_path):
+    # drop_last=True leaves no batch at all from 3 images: say so instead of doing nothing.
     class_dir = tmp_path / "images" / "test" / "cat"
     class_dir.mkdir(parents=True)
     for index in range(3):
         Image.new("RGB", (32, 32), (index * 40, 0, 0)).save(class_dir / f"{index}.png")
-    monkeypatch.setattr(sys, "argv", ["08_linear.py", "--image-folder", str(tmp_path / "images")])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(ROOT / "08_linear.py"), run_name="__main__")
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and "3 images" in err and "at least 64" in err
-    assert "Traceback" not in err
+    result = run_in_process("08_linear.py", "--image-folder", tmp_path / "images", cwd=tmp_path)
+    assert_clean_error(result, "3 images", "64")
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path):
+    assert_clean_error(run_in_process("08_linear.py", "--max-steps", "-1", cwd=tmp_path), "--max-steps")
+    (tmp_path / "a-file").write_text("")  # --data-root names a file: the download cannot make its folder
+    result = run_in_process("08_linear.py", "--data-root", tmp_path / "a-file", cwd=tmp_path)
+    assert_clean_error(result, "a-file", "cifar-10-python.tar.gz", "--fake-data")
