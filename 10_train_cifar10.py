@@ -20,7 +20,6 @@ exactly ToTensor). The machinery (data cache, recipes, checkpoints, torchrun) is
 import math
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import torch
@@ -29,7 +28,16 @@ from torch.utils.tensorboard import SummaryWriter
 
 from training import distributed
 from training.augment import augment_images, epoch_batches, epoch_generator
-from training.checkpoints import CtrlC, EpochRecord, RunProgress, check_output_folder, restore_run, save_checkpoint
+from training.checkpoints import (
+    CtrlC,
+    EpochRecord,
+    RunProgress,
+    check_output_folder,
+    restore_run,
+    resume_command,
+    run_folders,
+    save_checkpoint,
+)
 from training.cli import UserError, run_main
 from training.data import CIFAR10_CLASSES, cifar10_tensors, to_model_input
 from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device
@@ -51,11 +59,7 @@ def main(argv=None):
         # same device": move the model and each batch (the loss has no weights of its own to move).
         device = pick_device(args.device, rank, world)
         say = print if rank == 0 else lambda *a, **k: None
-        args.run_name = args.run_name or unused_run_name(args)
-        log_dir, checkpoint_dir = Path(args.logdir) / args.run_name, Path(args.checkpoint_dir) / args.run_name
-        if rank == 0:  # fail now rather than after loading the data; create the folders only later
-            check_output_folder(checkpoint_dir, "--checkpoint-dir")
-            check_output_folder(log_dir, "--logdir")
+        log_dir, checkpoint_dir = run_folders(args, check=rank == 0)  # LOGDIR/<run-name>, CHECKPOINT_DIR/<run-name>
 
         # 准备数据集 / the data: each split as one uint8 tensor on the training device
         started = time.perf_counter()
@@ -256,20 +260,6 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
         )
     print(f"done in {seconds:.1f}s; best checkpoint: {checkpoint_dir / 'best.pt'}")
     print(f"see it in TensorBoard: tensorboard --logdir {args.logdir}")
-
-
-def unused_run_name(args) -> str:
-    """The start time (20260101-120000), with -2, -3 ... added if a run of that name exists."""
-    base = name = datetime.now().strftime("%Y%m%d-%H%M%S")
-    counter = 1
-    while (Path(args.logdir) / name).exists() or (Path(args.checkpoint_dir) / name).exists():
-        counter += 1
-        name = f"{base}-{counter}"
-    return name
-
-
-def resume_command(checkpoint_dir: Path) -> str:
-    return f"python 10_train_cifar10.py --resume {checkpoint_dir / 'last.pt'}"
 
 
 if __name__ == "__main__":

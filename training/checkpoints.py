@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import torch
@@ -172,3 +173,27 @@ def check_output_folder(path, flag: str, create: bool = False) -> Path:
                 f"cannot create {flag} folder {path} ({error.strerror or error}); pass another {flag}"
             ) from None
     return path
+
+
+def run_folders(settings, check: bool = True) -> tuple[Path, Path]:
+    """LOGDIR/<run-name> and CHECKPOINT_DIR/<run-name>; the name defaults to the start time (20260101-120000,
+    with -2, -3 ... added if taken). Checks now that both can be written, but creates them only later."""
+    if not settings.run_name:
+        base = name = datetime.now().strftime("%Y%m%d-%H%M%S")
+        counter = 1
+        while (Path(settings.logdir) / name).exists() or (Path(settings.checkpoint_dir) / name).exists():
+            counter += 1
+            name = f"{base}-{counter}"
+        settings.run_name = name
+    log_dir, checkpoint_dir = (
+        Path(settings.logdir) / settings.run_name,
+        Path(settings.checkpoint_dir) / settings.run_name,
+    )
+    if check:  # fail now rather than after loading the data
+        check_output_folder(checkpoint_dir, "--checkpoint-dir")
+        check_output_folder(log_dir, "--logdir")
+    return log_dir, checkpoint_dir
+
+
+def resume_command(checkpoint_dir: Path) -> str:
+    return f"python 10_train_cifar10.py --resume {checkpoint_dir / 'last.pt'}"
