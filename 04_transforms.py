@@ -1,138 +1,136 @@
 """Transforms 的使用 / torchvision.transforms, torchvision 中数据集的使用 / torchvision.datasets.
 
-A transform is a class: make one (tool = transforms.ToTensor()), then call it on
-an image (result = tool(img)). Shown on one picture, each result logged to
-TensorBoard under its own tag:
+A transform is a class: make one (trans_totensor = transforms.ToTensor()), then call it on an
+image (img_tensor = trans_totensor(img)). Each result goes to TensorBoard under its own tag:
+ToTensor (PIL (W, H) -> tensor [C, H, W] in [0, 1]), ToPILImage (and back), Normalize
+((x - 0.5) / 0.5 maps [0, 1] to [-1, 1]), Resize((512, 512)) (step 0) and
+Compose([Resize(512), ToTensor()]) (shorter side 512, step 1), RandomCrop(512) ten times.
+Last, a dataset applies a transform to every image it hands out:
+CIFAR10(..., transform=Compose([ToTensor()])), its first ten test images under "test_set".
 
-  ToTensor     PIL image (W, H) -> float tensor [C, H, W] with values in [0, 1]
-  ToPILImage   tensor -> PIL image again (the same pixels)
-  Normalize    per channel (x - mean) / std; mean 0.5, std 0.5 maps [0, 1] to [-1, 1]
-  Resize       (512, 512) gives exactly that size; one number (512) sets the shorter side
-  Compose      chains transforms: Compose([Resize(512), ToTensor()])
-  RandomCrop   a random 512x512 part, ten times (steps 0..9 under "RandomCrop")
-
-Last, as in the notes, a dataset applies a transform to every image it hands
-out: CIFAR10(..., transform=Compose([ToTensor()])), its first ten test images
-logged under "CIFAR10 test_set" (the data flags pick the source).
-
-    python 04_transforms.py                          # on a picture drawn with numpy, then CIFAR-10
-    python 04_transforms.py --fake-data              # CIFAR-10 part without the download
-    python 04_transforms.py --image data/train/ants_image/0013035.jpg
+    python 04_transforms.py --fake-data     # a picture drawn with numpy; CIFAR-10 part without download
+    python 04_transforms.py --image data/train/ants_image/0013035.jpg   # downloads CIFAR-10 too
     tensorboard --logdir logs/04_transforms
 """
 
 import argparse
-from pathlib import Path
+import os
 
 import numpy as np
+import torchvision
 from PIL import Image
+from torch.utils.tensorboard import SummaryWriter
 from torchvision import transforms
 
-from common import (
-    UserError,
-    add_data_args,
-    add_logdir_arg,
-    cifar10_dataset,
-    load_rgb,
-    make_writer,
-    positive_int,
-    run_main,
-    tensorboard_hint,
-)
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
-def draw_image(width: int = 1024, height: int = 768) -> Image.Image:
-    """A colour gradient with a grid and a few discs, so that random crops look different."""
+def positive_int(text):
+    """argparse type: a whole number >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def draw_image(width=1024, height=768):
+    """A colour gradient with a white grid and a red disc, so that random crops look different."""
     y, x = np.mgrid[0:height, 0:width]
     pixels = np.stack([40 + x * 200 // width, 40 + y * 200 // height, np.full_like(x, 150)], axis=-1)
     pixels[((x + 64) % 128 < 4) | ((y + 64) % 128 < 4)] = (255, 255, 255)
-    for cx, cy, colour in ((250, 200, (230, 60, 40)), (700, 520, (40, 200, 90)), (850, 180, (250, 220, 40))):
-        pixels[(x - cx) ** 2 + (y - cy) ** 2 < 90**2] = colour
+    pixels[(x - 250) ** 2 + (y - 200) ** 2 < 90**2] = (230, 60, 40)
     return Image.fromarray(pixels.astype(np.uint8))
-
-
-def read_image(path: str) -> Image.Image:
-    """An image file as an RGB PIL image, or a UserError naming the file."""
-    if not Path(path).is_file():
-        raise UserError(f"--image {path} is not a file (give the path of a .jpg or .png file)")
-    return load_rgb(path)  # RGB, so grayscale/RGBA files become 3 channels too
-
-
-def show_cifar10(args, writer) -> None:
-    """torchvision.datasets.CIFAR10 with a transform: every image it hands out is already a tensor."""
-    dataset_transform = transforms.Compose([transforms.ToTensor()])
-    test_set = cifar10_dataset(args, train=False, transform=dataset_transform)
-    img, target = test_set[0]
-    print(
-        f"CIFAR10 test_set: {len(test_set)} images; test_set[0] is a tensor {tuple(img.shape)}, "
-        f"target {target} ({test_set.classes[target]})"
-    )
-    for i in range(10):
-        img, target = test_set[i]
-        writer.add_image("CIFAR10 test_set", img, i)
-    print("CIFAR10 test_set: the first 10 images are in TensorBoard, steps 0..9")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_logdir_arg(parser, "04_transforms")
     parser.add_argument("--image", metavar="PATH", help="picture to transform (default: a 1024x768 one drawn here)")
-    parser.add_argument(
-        "--crop-size", type=positive_int, default=512, help="RandomCrop size, at most the shorter side (default: 512)"
-    )
-    add_data_args(parser)
+    parser.add_argument("--crop-size", type=positive_int, default=512, help="RandomCrop size (default: 512)")
+    parser.add_argument("--logdir", default="logs/04_transforms", help="TensorBoard log folder (default: %(default)s)")
+    parser.add_argument("--data-root", default="./dataset", help="where CIFAR-10 is downloaded (default: ./dataset)")
+    parser.add_argument("--image-folder", metavar="DIR", help="read DIR/test/<class>/*.png instead of CIFAR-10")
+    parser.add_argument("--fake-data", action="store_true", help="random CIFAR-shaped images: no files, no network")
     args = parser.parse_args()
 
-    img = read_image(args.image) if args.image else draw_image()
-    print(f"image ({args.image or 'drawn with numpy'}): PIL size {img.size} (W, H), mode {img.mode}")
-    writer = make_writer(args.logdir)
+    if args.image and not os.path.isfile(args.image):
+        problem = (
+            "is a folder; give the path of one .jpg or .png file" if os.path.isdir(args.image) else "does not exist"
+        )
+        parser.exit(2, f"error: --image {args.image} {problem}\n")
+    try:
+        # The notes open a .png as it is; an RGBA one has 4 channels and then Normalize with 3 means fails,
+        # so convert("RGB") here.
+        img = Image.open(args.image).convert("RGB") if args.image else draw_image()
+    except OSError as error:  # not really a picture, or a truncated one
+        parser.exit(2, f"error: cannot read image {args.image} ({error})\n")
+    print(f"img: PIL size {img.size} (W, H), mode {img.mode}")
+    try:
+        writer = SummaryWriter(args.logdir)  # the notes: SummaryWriter("logs")
+    except OSError as error:  # --logdir names a file, or a folder you may not write to
+        parser.exit(2, f"error: cannot write TensorBoard logs to --logdir {args.logdir} ({error.strerror or error})\n")
 
     # ToTensor: PIL (W, H) -> float tensor [C, H, W] in [0, 1]
     trans_totensor = transforms.ToTensor()
     img_tensor = trans_totensor(img)
-    low, high = img_tensor.min().item(), img_tensor.max().item()
-    print(f"ToTensor: shape {img_tensor.shape}, dtype {img_tensor.dtype}, values {low:.4f} .. {high:.4f}")
-    writer.add_image("ToTensor", img_tensor, 0)
-
+    print(f"ToTensor: shape {img_tensor.shape}, values {img_tensor.min():.4f} .. {img_tensor.max():.4f}")
+    writer.add_image("ToTensor", img_tensor)
     # ToPILImage: and back again, without losing a pixel
     img_back = transforms.ToPILImage()(img_tensor)
-    same = np.array_equal(np.array(img_back), np.array(img))
-    print(f"ToPILImage: PIL size {img_back.size}, mode {img_back.mode}, same pixels as the original: {same}")
-
+    print(f"ToPILImage: size {img_back.size}, same pixels: {np.array_equal(np.array(img_back), np.array(img))}")
     # Normalize: (x - mean) / std per channel
     trans_norm = transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
     img_norm = trans_norm(img_tensor)
-    before, after = img_tensor[0][0][0].item(), img_norm[0][0][0].item()
-    print(f"Normalize: img_tensor[0][0][0] {before:.6f} -> img_norm[0][0][0] {after:.6f}  (= (x - 0.5) / 0.5)")
-    writer.add_image("Normalize", img_norm, 0)  # TensorBoard clips the negative half to black
-
-    # Resize((512, 512)): PIL -> PIL of exactly that size
+    print(f"Normalize: img_tensor[0][0][0] {img_tensor[0][0][0]:.6f} -> img_norm[0][0][0] {img_norm[0][0][0]:.6f}")
+    writer.add_image("Normalize", img_norm, 0)  # TensorBoard shows the negative half as black
+    # Resize((512, 512)): PIL -> PIL of exactly that size, then ToTensor for TensorBoard
     trans_resize = transforms.Resize((512, 512))
     img_resize = trans_resize(img)
-    print(f"Resize((512, 512)): PIL size {img.size} -> {img_resize.size}")
+    print(f"Resize((512, 512)): {img.size} -> {img_resize.size}")
     writer.add_image("Resize", trans_totensor(img_resize), 0)
-
     # Compose: Resize(512) keeps the aspect ratio (shorter side 512), then ToTensor
-    trans_compose = transforms.Compose([transforms.Resize(512), trans_totensor])
-    img_compose = trans_compose(img)
-    print(f"Compose([Resize(512), ToTensor()]): PIL size {img.size} -> tensor shape {img_compose.shape}")
-    writer.add_image("Compose", img_compose, 0)
-
+    trans_resize_2 = transforms.Resize(512)
+    trans_compose = transforms.Compose([trans_resize_2, trans_totensor])
+    img_resize_2 = trans_compose(img)
+    print(f"Compose([Resize(512), ToTensor()]): {img.size} -> {img_resize_2.shape}")
+    writer.add_image("Resize", img_resize_2, 1)
     # RandomCrop: a different part of the picture every call
-    crop_size = min(args.crop_size, img.width, img.height)
-    if crop_size < args.crop_size:
-        print(f"note: the image is smaller than --crop-size {args.crop_size}; cropping {crop_size} instead")
-    trans_random = transforms.Compose([transforms.RandomCrop(crop_size), trans_totensor])
+    crop_size = min(args.crop_size, img.width, img.height)  # a crop cannot be larger than the picture
+    trans_random = transforms.RandomCrop(crop_size)
+    trans_compose_2 = transforms.Compose([trans_random, trans_totensor])
     for i in range(10):
-        img_crop = trans_random(img)
+        img_crop = trans_compose_2(img)
         writer.add_image("RandomCrop", img_crop, i)
-    print(f"RandomCrop({crop_size}): 10 crops, each tensor shape {img_crop.shape}, steps 0..9")
-    writer.flush()  # the transforms above are saved even if the CIFAR-10 download below fails
+    print(f"RandomCrop({crop_size}): 10 crops of shape {img_crop.shape}, steps 0..9")
+    writer.flush()  # the transforms above are saved even if CIFAR-10 below cannot be had
 
-    show_cifar10(args, writer)
+    # torchvision.datasets with a transform: every image it hands out is already a tensor
+    dataset_transform = torchvision.transforms.Compose([torchvision.transforms.ToTensor()])
+    try:
+        if args.fake_data:  # random CIFAR-shaped images made in memory: no files, no network
+            test_set = torchvision.datasets.FakeData(200, (3, 32, 32), num_classes=10, transform=dataset_transform)
+        elif args.image_folder:  # your own copy: DIR/test/<class>/*.png (class folders sorted = CIFAR-10's labels)
+            test_set = torchvision.datasets.ImageFolder(os.path.join(args.image_folder, "test"), dataset_transform)
+        else:
+            test_set = torchvision.datasets.CIFAR10(
+                root=args.data_root, train=False, transform=dataset_transform, download=True
+            )
+        for i in range(min(10, len(test_set))):
+            img, target = test_set[i]
+            writer.add_image("test_set", img, i)
+    except (OSError, RuntimeError) as error:  # no internet, a firewall, an SSL error, a missing folder, a bad file
+        reason = str(error).partition("\n")[0]  # one line: the message may go on over several
+        parser.exit(
+            2,
+            f"error: no CIFAR-10 in {args.image_folder or args.data_root} ({reason}); offline: put "
+            "cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz in "
+            f"{args.data_root}/, or use --image-folder DIR or --fake-data\n",
+        )
     writer.close()
-    print(tensorboard_hint(args.logdir), "(IMAGES tab; drag the RandomCrop step slider)")
+    img, target = test_set[0]
+    classes = getattr(test_set, "classes", CLASSES)  # FakeData has no .classes
+    print(f"test_set: {len(test_set)} images; test_set[0]: {list(img.shape)}, target {target} ({classes[target]})")
+    print(f"see them in TensorBoard (IMAGES tab): tensorboard --logdir {args.logdir}")
 
 
 if __name__ == "__main__":
-    run_main(main)
+    main()

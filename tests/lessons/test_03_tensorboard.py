@@ -1,6 +1,5 @@
 """03_tensorboard.py: scalars and an HWC image in the event file, the printed command, a real server."""
 
-import importlib.util
 import io
 import json
 import socket
@@ -12,20 +11,18 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_clean_error, assert_ok, read_tensorboard, run_in_process, run_script, script_env
+from conftest import assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process, script_env
 from PIL import Image
-
-from common import UserError
 
 SCRIPT = "03_tensorboard.py"
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
-    """One run with the defaults (a drawn picture), shared by the tests that only read its logs."""
-    workdir = tmp_path_factory.mktemp("work")
-    logdir = workdir / "tb"
-    result = run_script(SCRIPT, "--logdir", logdir, cwd=workdir)
+    """One run with the defaults (a drawn picture), copied alone into an empty folder, shared by the tests."""
+    tmp_path = tmp_path_factory.mktemp("copied")
+    logdir = tmp_path / "tb"
+    result = run_copied(SCRIPT, "--logdir", logdir, tmp_path=tmp_path)
     assert_ok(result)
     return result, logdir
 
@@ -37,20 +34,21 @@ def only_run(logdir):
 
 
 def test_scalars_read_back(default_run):
-    result, logdir = default_run
+    _, logdir = default_run
     accumulator = only_run(logdir)
     squares = {event.step: event.value for event in accumulator.Scalars("y=x^2")}
-    assert len(squares) == 100 and sorted(squares) == list(range(100))
-    assert squares[10] == 100.0 and squares[99] == 9801.0
-    assert {event.step: event.value for event in accumulator.Scalars("y=2x")}[10] == 20.0
-    assert "'y=x^2', 'y=2x' for x = 0..99 (y=x^2 ends at 9801)" in result.stdout
+    assert squares == {x: float(x * x) for x in range(100)}
+    doubles = {event.step: event.value for event in accumulator.Scalars("y=2x")}
+    assert doubles == {x: float(2 * x) for x in range(100)}
 
 
 def test_drawn_image_logged_as_hwc(default_run):
     result, logdir = default_run
-    assert "image (drawn with numpy): type ndarray, shape (240, 320, 3) (H, W, C), uint8" in result.stdout
-    (event,) = only_run(logdir).Images("image")
+    assert "(240, 320, 3) uint8 (H, W, C)" in result.stdout
+    (event,) = only_run(logdir).Images("train")
     assert (event.step, event.width, event.height) == (1, 320, 240)
+    logged = np.array(Image.open(io.BytesIO(event.encoded_image_string)))
+    assert tuple(logged[120, 192]) == (250, 220, 40)  # the yellow disc's centre: colours in the right channels
 
 
 def test_prints_the_command_and_busy_port_help(default_run):
@@ -60,36 +58,38 @@ def test_prints_the_command_and_busy_port_help(default_run):
     assert "netstat -ano | findstr 6007" in result.stdout and "tasklist" in result.stdout
 
 
-def test_given_image_keeps_its_pixels(workdir):
-    # 40 wide, 30 high, with an alpha channel: it must arrive as a 30x40 RGB picture.
+@pytest.mark.parametrize("mode", ["RGBA", "L"])
+def test_given_image_keeps_its_pixels(workdir, mode):
+    # 40 wide, 30 high, with an alpha channel or in grayscale: it must arrive as a 30x40 RGB picture.
     rgb = np.random.default_rng(0).integers(0, 256, (30, 40, 3), dtype=np.uint8)
-    Image.fromarray(rgb).convert("RGBA").save(workdir / "picture.png")
+    if mode == "L":
+        rgb[..., 1] = rgb[..., 2] = rgb[..., 0]
+    Image.fromarray(rgb).convert(mode).save(workdir / "picture.png")
     logdir = workdir / "tb"
-    result = run_in_process(SCRIPT, "--image", "picture.png", "--image-step", "2", "--logdir", logdir, cwd=workdir)
+    args = ("--image", "picture.png", "--image-step", "2", "--steps", "3", "--logdir", logdir)
+    result = run_in_process(SCRIPT, *args, cwd=workdir)
     assert_ok(result)
-    assert "image (picture.png): type ndarray, shape (30, 40, 3) (H, W, C), uint8" in result.stdout
-    (event,) = only_run(logdir).Images("image")
+    assert "(30, 40, 3) uint8 (H, W, C)" in result.stdout
+    accumulator = only_run(logdir)
+    (event,) = accumulator.Images("train")
     assert (event.step, event.width, event.height) == (2, 40, 30)
     logged = np.array(Image.open(io.BytesIO(event.encoded_image_string)).convert("RGB"))
     assert np.array_equal(logged, rgb)
+    assert [(e.step, e.value) for e in accumulator.Scalars("y=x^2")] == [(0, 0.0), (1, 1.0), (2, 4.0)]
 
 
-def test_missing_image_is_an_error_naming_it(workdir):
-    # In this process (quicker than a new interpreter): the script's read_image raises UserError,
-    # which run_main prints as one line, as the next test shows for an unreadable file.
-    spec = importlib.util.spec_from_file_location("tensorboard_script", ROOT / SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    with pytest.raises(UserError, match="--image .*no_such.jpg is not a file"):
-        module.read_image(str(workdir / "no_such.jpg"))
-    with pytest.raises(UserError, match="is not a file"):
-        module.read_image(str(workdir))
-
-
-def test_unreadable_image_is_a_clean_error(workdir):
+def test_bad_image_paths_are_clean_errors(workdir):
+    result = run_in_process(SCRIPT, "--image", "no_such.jpg", "--logdir", workdir / "tb", cwd=workdir)
+    assert result.returncode == 2
+    assert_clean_error(result, "no_such.jpg", "does not exist")
+    result = run_in_process(SCRIPT, "--image", workdir, "--logdir", workdir / "tb", cwd=workdir)
+    assert result.returncode == 2
+    assert_clean_error(result, "is a folder")
     (workdir / "notes.jpg").write_text("this is text, not a picture")
     result = run_in_process(SCRIPT, "--image", "notes.jpg", "--logdir", workdir / "tb", cwd=workdir)
+    assert result.returncode == 2
     assert_clean_error(result, "notes.jpg", "cannot read image")
+    assert not (workdir / "tb").exists()  # nothing written before the picture is read
 
 
 # --------------------------------------------------------------------------- the real server
