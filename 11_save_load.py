@@ -16,6 +16,7 @@ checkpoint written by 10_train_cifar10.py, on the data that run trained with unl
 
 import argparse
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -46,7 +47,8 @@ def main():
     try:
         torch.load(out_dir / "mymodel_method1.pth")  # weights_only=True is the default since torch 2.6
     except Exception as error:
-        print(f"torch.load(path) refuses it: {type(error).__name__}: {str(error).strip().splitlines()[0]}")
+        first_line = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()[0]  # without terminal colours
+        print(f"torch.load(path) refuses it: {type(error).__name__}: {first_line}")
     # The notes load way 1 with a plain torch.load(path); today that needs weights_only=False, and the class
     # (MyModel) must be importable here exactly as when it was saved. Only for files you made yourself.
     model1 = torch.load(out_dir / "mymodel_method1.pth", weights_only=False)

@@ -1,0 +1,96 @@
+"""Every lesson, copied alone into an empty folder (with nn_CIFAR10.py where it imports it), runs on its
+offline flags and prints the notes' numbers; a failed CIFAR-10 download is one line naming the offline options."""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+import pytest
+from conftest import ROOT, assert_clean_error, assert_ok, run_copied
+
+LESSONS = sorted(p.name for p in ROOT.glob("[0-9][0-9]_*.py") if p.name != "10_train_cifar10.py") + ["nn_CIFAR10.py"]
+ALLOWED = {"torch", "torchvision", "PIL", "numpy", "nn_CIFAR10"} | set(sys.stdlib_module_names)
+
+# lesson -> (offline flags, fragments of the notes' numbers its output must hold)
+SMOKE = {
+    "01_dataset.py": (["--demo"], ["ants_image: 3 images", "bees_image: 2 images", "5 images (ConcatDataset)"]),
+    "02_dataloader.py": (
+        ["--fake-data"],
+        ["img.shape torch.Size([3, 32, 32])", "len(test_loader) = 3", "[64, 3, 32, 32]"],
+    ),
+    "03_tensorboard.py": ([], ["(H, W, C)", "9801"]),
+    "04_transforms.py": (["--fake-data"], ["torch.Size([3, 512, 682])", "(1024, 768) -> (512, 512)", "10 crops"]),
+    "05_conv.py": (["--fake-data"], ["[[[[10, 12, 12],", "[18, 16, 16],", "[[[[10, 12],", "[14, 13,  9,  7,  4]]]]"]),
+    "06_pool.py": (["--fake-data"], ["[[2, 3], [5, 1]]", "[[2]]", "[64, 3, 10, 10]"]),
+    "07_activation.py": (["--fake-data"], ["ReLU:    [1.0, 0.0, 0.0, 3.0]", "[0.7311, 0.3775, 0.2689, 0.9526]"]),
+    "08_linear.py": (["--fake-data"], ["196608", "[64, 10]"]),
+    "09_loss.py": (["--fake-data", "--epochs", "1"], ["0.6667", "1.3333", "1.1019", "[0.3006, -0.6678, 0.3672]"]),
+    "nn_CIFAR10.py": ([], ["output shape: (64, 10)", "parameters 145,578", "tensor(2.)"]),
+    "11_save_load.py": ([], ["MyModel, same weights: True", "weights_only=True)) -> same weights: True"]),
+    "13_pretrained.py": ([], ["Linear(in_features=4096, out_features=10, bias=True)", "add_linear"]),
+    "14_more_layers.py": ([], ["Dropout", "Embedding", "PairwiseDistance", "CosineSimilarity", "LSTM"]),
+}
+CIFAR_LESSONS = [
+    "02_dataloader.py",
+    "04_transforms.py",
+    "05_conv.py",
+    "06_pool.py",
+    "07_activation.py",
+    "08_linear.py",
+    "09_loss.py",
+]
+
+
+def top_level_imports(script: str) -> set[str]:
+    """The modules a script imports at module level (11 and 12 may import the training tool inside functions)."""
+    names = set()
+    for node in ast.parse((ROOT / script).read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_lesson_has_a_smoke_run():
+    assert sorted(SMOKE) == sorted(set(LESSONS) - {"12_predict.py"})  # 12 needs a model: see below
+
+
+@pytest.mark.parametrize("script", LESSONS)
+def test_lessons_import_only_torch_torchvision_pil_numpy_and_the_standard_library(script):
+    assert top_level_imports(script) <= ALLOWED, top_level_imports(script) - ALLOWED
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_a_lesson_copied_alone_runs_and_prints_the_notes_numbers(script, tmp_path):
+    flags, fragments = SMOKE[script]
+    result = run_copied(script, *flags, tmp_path=tmp_path)
+    assert_ok(result)
+    for fragment in fragments:
+        assert fragment in result.stdout, f"{fragment!r} not in the output of {script}:\n{result.stdout}"
+
+
+def test_12_copied_alone_predicts_with_the_state_dict_that_11_writes(tmp_path):
+    assert_ok(run_copied("11_save_load.py", tmp_path=tmp_path))
+    (tmp_path / "copied" / "plane.png").write_bytes((ROOT / "images" / "plane.png").read_bytes())
+    result = run_copied(
+        "12_predict.py", "plane.png", "--checkpoint", "saved_models/mymodel_method2.pth", tmp_path=tmp_path
+    )
+    assert_ok(result)
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("plane.png: ")]
+    percents = [float(guess.rsplit(" ", 1)[1].rstrip("%")) for guess in line.split(": ", 1)[1].split(", ")]
+    assert len(percents) == 3 and percents == sorted(percents, reverse=True)
+
+
+@pytest.mark.parametrize("script", CIFAR_LESSONS)
+def test_a_failed_download_is_one_line_naming_the_offline_options(script, tmp_path, monkeypatch):
+    # A proxy nothing listens on: the download fails at once, online or not.
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    result = run_copied(script, "--data-root", "dataset", tmp_path=tmp_path)
+    assert result.returncode == 2
+    line = assert_clean_error(result, "cifar-10-python.tar.gz", "--image-folder", "--fake-data")
+    assert "dataset" in line
