@@ -55,7 +55,7 @@ def main():
         print(
             f"{path}: " + ", ".join(f"{CLASSES[i]} {100 * p:.1f}%" for i, p in zip(indices.tolist(), values.tolist()))
         )
-    sys.exit(1 if failures else 0)
+    sys.exit(2 if failures else 0)  # 2, like every other user error
 
 
 def load_model(parser, path):

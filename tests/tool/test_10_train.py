@@ -27,7 +27,7 @@ from conftest import (
 from training.data import CIFAR10_CLASSES
 
 TRAIN = "10_train_cifar10.py"
-FAST = ("--fake-data", "--compile", "off")
+FAST = ("--fake-data", "--compile", "off", "--device", "cpu")
 
 
 def train(workdir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -300,7 +300,7 @@ def test_progress_lines_when_output_is_not_a_terminal(trained):
 
 
 def test_amp_on_a_cpu_says_it_does_nothing(tmp_path):
-    result = train_here(tmp_path, "--epochs", "1", "--amp", "--device", "cpu")
+    result = train_here(tmp_path, "--epochs", "1", "--amp")
     assert_ok(result)
     assert "--amp: mixed precision is for CUDA" in result.stdout
 

@@ -167,15 +167,12 @@ def test_cache_falls_back_when_the_cache_folder_cannot_be_made(image_folder, mon
 
 def test_training_from_an_image_folder_reuses_the_cache(tmp_path):
     folder = make_image_folder(tmp_path / "cifar", per_class=20)
-    first = run_script(
-        "10_train_cifar10.py", "--image-folder", folder, "--epochs", "1", "--compile", "off", cwd=tmp_path
-    )
+    flags = ("--image-folder", folder, "--epochs", "1", "--compile", "off", "--device", "cpu")
+    first = run_script("10_train_cifar10.py", *flags, cwd=tmp_path)
     assert_ok(first)
     caches = {p.name: p.stat().st_mtime_ns for p in (folder / ".tensor-cache").iterdir()}
     assert sorted(name.split("-")[0] for name in caches) == ["test", "train"]
-    second = run_in_process(
-        "10_train_cifar10.py", "--image-folder", folder, "--epochs", "1", "--compile", "off", cwd=tmp_path
-    )
+    second = run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path)
     assert_ok(second)
     assert {p.name: p.stat().st_mtime_ns for p in (folder / ".tensor-cache").iterdir()} == caches, (
         "reused, not rewritten"
@@ -183,13 +180,13 @@ def test_training_from_an_image_folder_reuses_the_cache(tmp_path):
 
 
 def test_compile_auto_on_cpu_says_it_runs_eager(tmp_path):
-    result = run_in_process("10_train_cifar10.py", "--fake-data", "--epochs", "1", cwd=tmp_path)
+    result = run_in_process("10_train_cifar10.py", "--fake-data", "--epochs", "1", "--device", "cpu", cwd=tmp_path)
     assert_ok(result)
     assert "compile: off" in result.stdout
 
 
 def test_torchrun_two_processes_match_one(tmp_path):
-    flags = ["--fake-data", "--compile", "off", "--epochs", "2", "--seed", "4", "--lr", "0.02"]
+    flags = ["--fake-data", "--compile", "off", "--device", "cpu", "--epochs", "2", "--seed", "4", "--lr", "0.02"]
     single = run_in_process(
         "10_train_cifar10.py", *flags, "--run-name", "one", "--metrics-json", "one.json", cwd=tmp_path
     )

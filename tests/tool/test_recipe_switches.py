@@ -71,7 +71,7 @@ def test_every_model_maps_a_batch_to_ten_logits():
 
 def test_label_smoothing_changes_the_training_loss_only(tmp_path):
     # --lr 0: the weights never move, so both runs see the same logits; only the training loss differs.
-    flags = ("--fake-data", "--compile", "off", "--epochs", "1", "--lr", "0")
+    flags = ("--fake-data", "--compile", "off", "--device", "cpu", "--epochs", "1", "--lr", "0")
     assert_ok(run_in_process("10_train_cifar10.py", *flags, "--metrics-json", "a.json", cwd=tmp_path))
     smooth = ("--label-smoothing", "0.3", "--metrics-json", "b.json")
     assert_ok(run_in_process("10_train_cifar10.py", *flags, *smooth, cwd=tmp_path))
@@ -101,7 +101,7 @@ def test_tta_averages_each_image_with_its_mirror():
 
 
 def test_tta_is_evaluated_once_at_the_end(tmp_path):
-    flags = ("--fake-data", "--compile", "off", "--epochs", "2", "--tta", "--metrics-json", "m.json")
+    flags = ("--fake-data", "--compile", "off", "--device", "cpu", "--epochs", "2", "--tta", "--metrics-json", "m.json")
     assert_ok(run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path))
     history = json.loads((tmp_path / "m.json").read_text())["history"]
     assert [epoch["test_accuracy_tta"] is not None for epoch in history] == [False, True]
