@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, assert_ok, call_captured, run_in_process, run_script, script_env
+from conftest import ROOT, assert_ok, run_in_process, run_script, script_env
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader
@@ -21,11 +20,8 @@ from torchvision import transforms
 import training.data
 from nn_CIFAR10 import MyModel
 from training.augment import epoch_batches, epoch_generator
-from training.cli import run_main
 from training.data import cifar10_tensors, fake_cifar10_arrays, to_model_input
 from training.device import maybe_compile
-
-train_script = importlib.import_module("10_train_cifar10")
 
 
 def fake_args(**overrides) -> argparse.Namespace:
@@ -241,7 +237,7 @@ def test_a_failing_compile_falls_back_to_eager_or_stops_cleanly(tmp_path, monkey
     assert all(p.grad is None for p in model.parameters()), "the example step leaves no gradients behind"
 
     flags = ("--fake-data", "--epochs", "1", "--compile", "on", "--run-name", "b")
-    stopped = call_captured(lambda: run_main(lambda: train_script.main(list(flags))), tmp_path)
+    stopped = run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path)  # in this process: the patch applies
     assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
     assert "error: torch.compile failed (no working C++ compiler found); run with --compile off" in stopped.stderr
 
