@@ -227,8 +227,9 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
     tta_note = f", {100 * final.test_accuracy_tta:.2f}% with --tta" if final.test_accuracy_tta is not None else ""
     print(f"\ntest accuracy {100 * final.test_accuracy:.2f}%{tta_note} after {final.epoch} epochs\n{table}")
     writer.add_text("test/per_class_accuracy", "    " + table.replace("\n", "\n    "), final.epoch)
-    predicted = predict(model, test_images[:16], args.normalize)
-    grid = labelled_predictions(test_images[:16], test_labels[:16], predicted, CIFAR10_CLASSES)
+    shown = torch.linspace(0, len(test_labels) - 1, 16, device=test_labels.device).long()  # spread: every class
+    predicted = predict(model, test_images[shown], args.normalize)
+    grid = labelled_predictions(test_images[shown], test_labels[shown], predicted, CIFAR10_CLASSES)
     writer.add_image("test/predictions", grid, final.epoch)
     if final.epoch == args.epochs:
         hparams = {k: getattr(args, k) for k in ("model", "epochs", "batch_size", "lr", "momentum", "weight_decay")}
