@@ -204,7 +204,7 @@ def finite(value: float, args, epoch: int, step: int) -> float:
     if not math.isfinite(value):
         raise UserError(
             f"the training loss became {value} at epoch {epoch + 1}, step {step + 1}: the learning rate is "
-            f"probably too high for this setup; try a lower --lr (it was {args.lr})"
+            f"probably too high for this setup; try a lower --lr (it was {args.lr}) or --momentum (it was {args.momentum})"
         )
     return value
 

@@ -22,6 +22,8 @@ def epoch_batches(images, labels, batch_size: int, generator, rank: int = 0, wor
     workers = workers if images.device.type == "cpu" else 0  # worker processes cannot index GPU memory
     loader = DataLoader(TensorDataset(images, labels), sampler=sampler, batch_size=None, num_workers=workers)
     for batch_images, batch_labels in loader:
+        if len(batch_labels) < world_size:  # a last batch too small to give every process an image: skipped
+            continue
         yield batch_images[rank::world_size], batch_labels[rank::world_size]
 
 

@@ -153,7 +153,10 @@ class CtrlC:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("\nCtrl-C: saving after this step (press again to stop at once, unsaved)", file=sys.stderr, flush=True)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun every process gets the signal; one speaks
+            print(
+                "\nCtrl-C: saving after this step (press again to stop at once, unsaved)", file=sys.stderr, flush=True
+            )
 
 
 def check_output_folder(path, flag: str, create: bool = False) -> Path:
@@ -190,8 +193,18 @@ def run_folders(settings, check: bool = True) -> tuple[Path, Path]:
         Path(settings.checkpoint_dir) / settings.run_name,
     )
     if check:  # fail now rather than after loading the data
+        if not settings.resume and (log_dir.exists() or checkpoint_dir.exists()):
+            taken = checkpoint_dir if checkpoint_dir.exists() else log_dir
+            raise UserError(
+                f"--run-name {settings.run_name} is taken ({taken} exists): pick another name, or go on with "
+                f"--resume {checkpoint_dir / 'last.pt'}"
+            )
         check_output_folder(checkpoint_dir, "--checkpoint-dir")
         check_output_folder(log_dir, "--logdir")
+        if settings.metrics_json:
+            if Path(settings.metrics_json).is_dir():
+                raise UserError(f"--metrics-json {settings.metrics_json} is a folder; give a file name")
+            check_output_folder(Path(settings.metrics_json).absolute().parent, "--metrics-json")
     return log_dir, checkpoint_dir
 
 

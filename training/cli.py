@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 
@@ -22,13 +23,16 @@ def error_summary(error: BaseException) -> str:
 
 def run_main(main) -> None:
     """Run `main()`; a UserError becomes `error: ...` and exit 2, Ctrl-C exit 130, a closed pipe exit 0."""
+    first_process = os.environ.get("RANK", "0") == "0"  # under torchrun every process fails alike; one speaks
     try:
         main()
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        if first_process:
+            print(f"error: {error}", file=sys.stderr)
         sys.exit(USER_ERROR_EXIT)
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        if first_process:
+            print("\ninterrupted", file=sys.stderr)
         sys.exit(130)
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()

@@ -128,6 +128,15 @@ def check_image_folder(folder, split: str) -> Path:
         raise UserError(f"{split_dir} holds no class folders ({expected})")
     if not any(image_files(d) for d in class_dirs):
         raise UserError(f"{split_dir} holds no images (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    if len(class_dirs) > len(CIFAR10_CLASSES):
+        raise UserError(f"{split_dir} has {len(class_dirs)} class folders; the models here have 10 outputs")
+    other = folder / ("test" if split == "train" else "train")
+    if other.is_dir():  # the label numbers come from the sorted folder names: both splits must agree
+        names = {d.name for d in class_dirs}
+        other_names = {d.name for d in other.iterdir() if d.is_dir() and not d.name.startswith(".")}
+        if other_names != names:
+            only_one = ", ".join(sorted(names ^ other_names))
+            raise UserError(f"{folder}/train and {folder}/test hold different class folders ({only_one}: in one only)")
     return split_dir
 
 

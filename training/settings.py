@@ -55,6 +55,7 @@ class Settings:
 FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name")
 # These belong to one command, not to the run: never taken from a checkpoint.
 THIS_COMMAND_ONLY = ("resume", "stop_after")
+DATA_SOURCE = ("fake_data", "image_folder", "data_root")
 
 EXAMPLE = "checkpoints/<run-name>/last.pt"
 
@@ -151,10 +152,18 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
                 )
         names = {f.name for f in fields(Settings)}
         values.update({k: v for k, v in saved.items() if k in names and k not in THIS_COMMAND_ONLY})
+        if any(key in given for key in DATA_SOURCE):  # a data flag named now replaces the run's source
+            values.update({key: getattr(Settings, key) for key in DATA_SOURCE})
     values.update(given)
+    if given.get("fake_data") and given.get("image_folder"):
+        raise UserError("--fake-data and --image-folder pick two data sources; give one")
     settings = Settings(**values)
     if settings.augment_padding > 31:
         raise UserError(f"--augment-padding must be below the image size of 32 (it was {settings.augment_padding})")
+    if settings.label_smoothing > 1:
+        raise UserError(f"--label-smoothing must be between 0 and 1 (it was {settings.label_smoothing})")
+    if not 0 <= settings.seed < 2**32:
+        raise UserError(f"--seed must be between 0 and 2**32 - 1 (it was {settings.seed})")
     if settings.nesterov and settings.momentum <= 0:
         raise UserError("--nesterov needs --momentum above 0 (for example --momentum 0.9)")
     return settings, checkpoint

@@ -23,6 +23,7 @@ from conftest import (
     run_script,
     script_env,
 )
+from PIL import Image
 
 from training.data import CIFAR10_CLASSES
 
@@ -313,6 +314,10 @@ def test_amp_on_a_cpu_says_it_does_nothing(tmp_path):
         (("--batch-size", "0"), "--batch-size"),
         (("--lr", "-0.1"), "--lr"),
         (("--lr", "1e6"), "lower --lr"),
+        (("--label-smoothing", "2"), "--label-smoothing"),
+        (("--seed", "99999999999999999999999"), "--seed"),
+        (("--seed", "-1"), "--seed"),
+        (("--image-folder", "somewhere"), "two data sources"),  # FAST has --fake-data
     ],
 )
 def test_bad_settings(tmp_path, flags, fragment):
@@ -362,3 +367,34 @@ def test_bad_checkpoints(tmp_path):
     assert_clean_error(train_here(tmp_path, "--resume", str(tmp_path / "other-model.pt")), "does not fit")
     done = train_here(tmp_path, "--resume", "checkpoints/ok/last.pt")
     assert_clean_error(done, "--epochs")
+
+
+def test_a_taken_run_name_is_refused_and_the_old_run_kept(tmp_path):
+    assert_ok(train_here(tmp_path, "--epochs", "1", "--run-name", "dup"))
+    before = (tmp_path / "checkpoints" / "dup" / "last.pt").read_bytes()
+    assert_clean_error(
+        train_here(tmp_path, "--epochs", "1", "--run-name", "dup"), "--run-name dup is taken", "--resume"
+    )
+    assert (tmp_path / "checkpoints" / "dup" / "last.pt").read_bytes() == before
+
+
+def test_a_metrics_json_folder_is_refused_before_training(tmp_path):
+    (tmp_path / "out").mkdir()
+    result = train_here(tmp_path, "--epochs", "1", "--run-name", "m", "--metrics-json", str(tmp_path / "out"))
+    assert_clean_error(result, "--metrics-json", "is a folder")
+    assert not (tmp_path / "checkpoints" / "m").exists(), "stopped before training"
+
+
+def test_a_data_flag_named_on_resume_replaces_the_runs_source(tmp_path):
+    assert_ok(train_here(tmp_path, "--epochs", "2", "--stop-after", "1", "--run-name", "r"))
+    folder = tmp_path / "images"
+    for split in ("train", "test"):
+        for label in ("cat", "dog"):
+            (folder / split / label).mkdir(parents=True)
+            for i in range(3):
+                Image.new("RGB", (32, 32), (40 * i, 100, 200)).save(folder / split / label / f"{i}.png")
+    resumed = run_in_process(TRAIN, "--resume", "checkpoints/r/last.pt", "--image-folder", str(folder), cwd=tmp_path)
+    assert_ok(resumed)
+    assert "data: 6 train / 6 test images" in resumed.stdout
+    settings = load(tmp_path / "checkpoints" / "r" / "last.pt")["settings"]
+    assert settings["image_folder"] == str(folder) and settings["fake_data"] is False

@@ -69,7 +69,16 @@ def folder_cases(tmp_path_factory):
     for split in ("train", "test"):
         save_png(corrupt / split / "cat" / "0.png")
         (corrupt / split / "cat" / "x.png").write_bytes(b"not a png")
+    many = base / "eleven-classes"
+    mismatched = base / "mismatched"
+    for split in ("train", "test"):
+        for k in range(11):
+            save_png(many / split / f"class{k:02d}" / "0.png")
+        for name in ("cat", "dog" if split == "train" else "bird"):
+            save_png(mismatched / split / name / "0.png")
     return {
+        "eleven-classes": (many, ["11 class folders", "10 outputs"]),
+        "mismatched": (mismatched, ["different class folders", "bird, dog"]),
         "missing": (base / "no-such-folder", ["no-such-folder", "does not exist"]),
         "a-file": (a_file, ["a-file.png", "is a file, not a folder"]),
         "without-train": (only_test, ["only-test", "no 'train' folder"]),
@@ -84,7 +93,9 @@ def test_bad_image_folder_in_a_subprocess(folder_cases, tmp_path):
     assert_clean_error(run_script("10_train_cifar10.py", "--image-folder", folder, cwd=tmp_path), *fragments)
 
 
-@pytest.mark.parametrize("case", ["missing", "a-file", "without-train", "empty", "no-images", "corrupt"])
+@pytest.mark.parametrize(
+    "case", ["missing", "a-file", "without-train", "empty", "no-images", "corrupt", "eleven-classes", "mismatched"]
+)
 def test_bad_image_folder_in_process(folder_cases, case, tmp_path):
     folder, fragments = folder_cases[case]
     result = run_in_process("10_train_cifar10.py", "--image-folder", str(folder), cwd=tmp_path)

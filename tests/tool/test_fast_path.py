@@ -67,6 +67,14 @@ def test_epoch_batches_cover_every_image_once_and_repeat_with_the_seed():
     assert not torch.equal(order(0, 0), order(0, 1))
 
 
+def test_under_torchrun_a_last_batch_smaller_than_the_process_count_is_skipped():
+    images, labels = torch.zeros(9, 3, 32, 32, dtype=torch.uint8), torch.arange(9)
+    for rank in (0, 1):
+        batches = list(epoch_batches(images, labels, 4, epoch_generator(0, 0), rank=rank, world_size=2))
+        assert [len(y) for _, y in batches] == [2, 2], "9 = 4 + 4 + 1: the lone last image has no partner"
+    assert [len(y) for _, y in epoch_batches(images, labels, 4, epoch_generator(0, 0))] == [4, 4, 1]
+
+
 def make_image_folder(root: Path, per_class: int = 3) -> Path:
     rng = np.random.default_rng(0)
     for split in ("train", "test"):
