@@ -83,7 +83,10 @@ def main():
     if os.path.exists(root_dir) and not os.path.isdir(root_dir):
         parser.exit(2, f"error: {root_dir} is a file, not a folder; give the folder that holds <label>/*.jpg\n")
     if args.demo:
-        write_demo(root_dir, parser)
+        try:
+            write_demo(root_dir, parser)
+        except OSError as error:  # --root is a file, or not writable
+            parser.exit(2, f"error: cannot write the demo set into {root_dir} ({error.strerror or error})\n")
     if not os.path.isdir(root_dir):
         where = f"--root {root_dir} does not exist" if args.root else f"no folder {root_dir}"
         hint = "" if args.root else ", pass --root DIR, or run with --demo for a tiny example set"

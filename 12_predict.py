@@ -63,7 +63,11 @@ def load_model(parser, path):
     if path is None:
         found = sorted(Path("checkpoints").glob("*/best.pt"), key=lambda p: p.stat().st_mtime)
         if not found:
-            parser.exit(2, "error: no checkpoint found in checkpoints/; train first with python 10_train_cifar10.py\n")
+            parser.exit(
+                2,
+                "error: no checkpoint found in checkpoints/; train first with python 10_train_cifar10.py, "
+                "or pass --checkpoint saved_models/mymodel_method2.pth (written by 11_save_load.py)\n",
+            )
         path = found[-1]
     print(f"checkpoint: {path}")
     if Path(path).is_dir() or not Path(path).is_file():
@@ -74,10 +78,16 @@ def load_model(parser, path):
     except Exception as error:
         parser.exit(2, f"error: cannot read {path}: truncated or not a checkpoint ({type(error).__name__})\n")
     if isinstance(saved, dict) and "format" in saved:  # written by 10_train_cifar10.py
-        from training.checkpoints import load_checkpoint, restore_model
-        from training.cli import UserError
-        from training.models import MODELS
-
+        try:
+            from training.checkpoints import load_checkpoint, restore_model
+            from training.cli import UserError
+            from training.models import MODELS
+        except ImportError:
+            parser.exit(
+                2,
+                f"error: {path} was written by 10_train_cifar10.py: reading it needs the project's training/ folder "
+                "beside this script, or pass a MyModel state_dict (--checkpoint saved_models/mymodel_method2.pth)\n",
+            )
         try:
             checkpoint = load_checkpoint(path)
             model = MODELS[checkpoint["model_name"]]()

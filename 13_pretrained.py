@@ -167,14 +167,17 @@ def finetune(args, parser, state_dict):
     test_loader = DataLoader(dataset=test_data, batch_size=args.batch_size, num_workers=0)
 
     loss_fn = nn.CrossEntropyLoss()
-    writer = SummaryWriter(args.logdir)
+    try:
+        writer = SummaryWriter(args.logdir)
+    except OSError as error:  # a file where the folder should be, no permission
+        parser.exit(2, f"error: cannot write to --logdir {args.logdir} ({error.strerror or error})\n")
     before = {"conv1.weight": model.conv1.weight.detach().clone(), "fc.weight": model.fc.weight.detach().clone()}
     total_train_step = 0
     for epoch in range(1, args.epochs + 1):
         # requires_grad_(False) stops gradients, but BatchNorm still updates its running mean/var in
         # train(): a frozen backbone stays in eval() (the fc head behaves the same in both modes).
         model.train(not args.freeze)
-        for step, (imgs, targets) in enumerate(train_loader):
+        for step, (imgs, targets) in enumerate(read_or_exit(train_loader, parser)):
             imgs, targets = imgs.to(device), targets.to(device)
             result_loss = loss_fn(model(imgs), targets)
             optim.zero_grad()
@@ -187,7 +190,7 @@ def finetune(args, parser, state_dict):
         model.eval()
         total_accuracy = 0
         with torch.no_grad():
-            for imgs, targets in test_loader:
+            for imgs, targets in read_or_exit(test_loader, parser):
                 outputs = model(imgs.to(device))
                 total_accuracy += (outputs.argmax(1) == targets.to(device)).sum().item()
         writer.add_scalar("test/accuracy", total_accuracy / len(test_data), epoch)
@@ -199,6 +202,14 @@ def finetune(args, parser, state_dict):
         torch.save(model.state_dict(), args.save)
         print(f"saved the state_dict to {args.save}")
     print(f"tensorboard --logdir {args.logdir}")
+
+
+def read_or_exit(loader, parser):
+    """The loader's batches; an image file that cannot be read (corrupt, not an image) ends in one line."""
+    try:
+        yield from loader
+    except OSError as error:  # PIL's UnidentifiedImageError is an OSError
+        parser.exit(2, f"error: cannot read an image ({one_line(error)}); remove or replace that file\n")
 
 
 def check_flags(args, parser):

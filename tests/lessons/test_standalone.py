@@ -94,3 +94,21 @@ def test_a_failed_download_is_one_line_naming_the_offline_options(script, tmp_pa
     assert result.returncode == 2
     line = assert_clean_error(result, "cifar-10-python.tar.gz", "--image-folder", "--fake-data")
     assert "dataset" in line
+
+
+def test_12_copied_alone_says_what_a_training_tool_checkpoint_needs(tmp_path):
+    import torch
+
+    from nn_CIFAR10 import MyModel
+    from training.checkpoints import RunProgress, save_checkpoint
+    from training.settings import Settings
+
+    model = MyModel()
+    (tmp_path / "copied" / "checkpoints" / "run").mkdir(parents=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    save_checkpoint(
+        tmp_path / "copied" / "checkpoints" / "run" / "best.pt", model, optimizer, Settings(), RunProgress()
+    )
+    (tmp_path / "copied" / "plane.png").write_bytes((ROOT / "images" / "plane.png").read_bytes())
+    result = run_copied("12_predict.py", "plane.png", tmp_path=tmp_path)
+    assert_clean_error(result, "written by 10_train_cifar10.py", "training/", "mymodel_method2.pth")
