@@ -4,7 +4,7 @@ import importlib.util
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_clean_error, assert_ok, run_copied, run_in_process
+from conftest import ROOT, assert_clean_error, assert_ok, run_in_process
 from PIL import Image
 from torch.utils.data import ConcatDataset
 
@@ -55,8 +55,8 @@ def test_my_dataset_items_are_rgb_images_with_the_folder_as_label(tree):
     assert np.array_equal(np.array(train_dataset[2][0]), np.array(bees_dataset[0][0]))
 
 
-def test_demo_copied_alone_writes_a_set_that_the_dataset_reads(tmp_path):
-    result = run_copied(SCRIPT, "--demo", tmp_path=tmp_path)
+def test_demo_writes_a_set_that_the_dataset_reads(tmp_path):
+    result = run_in_process(SCRIPT, "--demo", cwd=tmp_path)
     assert_ok(result)
     out = result.stdout
     assert "ants_image: 3 images" in out and "bees_image: 2 images" in out
@@ -64,7 +64,7 @@ def test_demo_copied_alone_writes_a_set_that_the_dataset_reads(tmp_path):
     assert "train_dataset[4]: size (64, 48), mode RGB, label bees_image" in out
     # What MyDataset makes of the written set: RGBA and grayscale files come back as RGB too.
     module = lesson()
-    root = str(tmp_path / "copied" / "data" / "demo")
+    root = str(tmp_path / "data" / "demo")
     for label_dir, count in (("ants_image", 3), ("bees_image", 2)):
         dataset = module.MyDataset(root, label_dir)
         assert len(dataset) == count

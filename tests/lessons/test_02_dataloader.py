@@ -1,6 +1,6 @@
 """02_dataloader.py: batch shapes, drop_last, shuffled epochs as TensorBoard image grids, --max-steps, clean errors."""
 
-from conftest import assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process
+from conftest import assert_clean_error, assert_ok, read_tensorboard, run_in_process
 
 SCRIPT = "02_dataloader.py"
 
@@ -11,9 +11,9 @@ def image_grids(logdir) -> dict[str, list]:
     return {tag: accumulator.Images(tag) for tag in accumulator.Tags()["images"]}
 
 
-def test_copied_alone_with_fake_data_drops_the_short_batch(tmp_path):
+def test_fake_data_drops_the_short_batch(tmp_path):
     logdir = tmp_path / "tb"
-    result = run_copied(SCRIPT, "--fake-data", "--logdir", logdir, tmp_path=tmp_path)
+    result = run_in_process(SCRIPT, "--fake-data", "--logdir", logdir, cwd=tmp_path)
     assert_ok(result)
     out = result.stdout
     assert "test_data[0]: img.shape torch.Size([3, 32, 32])" in out

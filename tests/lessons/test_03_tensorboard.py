@@ -11,7 +11,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from conftest import assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process, script_env
+from conftest import assert_clean_error, assert_ok, read_tensorboard, run_in_process, script_env
 from PIL import Image
 
 SCRIPT = "03_tensorboard.py"
@@ -19,10 +19,10 @@ SCRIPT = "03_tensorboard.py"
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
-    """One run with the defaults (a drawn picture), copied alone into an empty folder, shared by the tests."""
+    """One run with the defaults (a drawn picture), shared by the tests (test_standalone runs it copied alone)."""
     tmp_path = tmp_path_factory.mktemp("copied")
     logdir = tmp_path / "tb"
-    result = run_copied(SCRIPT, "--logdir", logdir, tmp_path=tmp_path)
+    result = run_in_process(SCRIPT, "--logdir", logdir, cwd=tmp_path)
     assert_ok(result)
     return result, logdir
 

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process
+from conftest import assert_clean_error, assert_ok, read_tensorboard, run_in_process
 from PIL import Image
 
 SCRIPT = "04_transforms.py"
@@ -27,10 +27,10 @@ def sizes(events):
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
-    """The drawn 1024x768 picture and FakeData, the lesson copied alone into an empty folder."""
+    """The drawn 1024x768 picture and FakeData (test_standalone runs the lesson copied alone)."""
     tmp_path = tmp_path_factory.mktemp("copied")
     logdir = tmp_path / "tb"
-    result = run_copied(SCRIPT, "--fake-data", "--logdir", logdir, tmp_path=tmp_path)
+    result = run_in_process(SCRIPT, "--fake-data", "--logdir", logdir, cwd=tmp_path)
     assert_ok(result)
     return result.stdout, images_by_tag(logdir)
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process
+from conftest import assert_clean_error, assert_ok, read_tensorboard, run_in_process
 
 SCRIPT = "05_conv.py"
 # The notes' printed outputs for the 5x5 input and the 3x3 kernel.
@@ -20,10 +20,10 @@ PADDING_1 = [
 
 @pytest.fixture(scope="module")
 def conv_run(tmp_path_factory):
-    """The lesson copied alone into an empty folder, on FakeData, three batches."""
+    """On FakeData, three batches (test_standalone runs the lesson copied alone)."""
     tmp_path = tmp_path_factory.mktemp("copied")
     logdir = tmp_path / "tb"
-    result = run_copied(SCRIPT, "--fake-data", "--logdir", logdir, "--max-steps", "3", tmp_path=tmp_path)
+    result = run_in_process(SCRIPT, "--fake-data", "--logdir", logdir, "--max-steps", "3", cwd=tmp_path)
     assert_ok(result)
     return result, logdir
 

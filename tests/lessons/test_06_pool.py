@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from conftest import all_tags, assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process
+from conftest import all_tags, assert_clean_error, assert_ok, read_tensorboard, run_in_process
 from PIL import Image
 
 
@@ -16,7 +16,7 @@ from PIL import Image
 def pool_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("pool")
     logdir = tmp_path / "tb"
-    result = run_copied("06_pool.py", "--fake-data", "--logdir", logdir, "--max-steps", "2", tmp_path=tmp_path)
+    result = run_in_process("06_pool.py", "--fake-data", "--logdir", logdir, "--max-steps", "2", cwd=tmp_path)
     assert_ok(result)
     return result, logdir
 

@@ -7,14 +7,14 @@ import re
 import pytest
 import torch
 import torchvision
-from conftest import all_tags, assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process
+from conftest import all_tags, assert_clean_error, assert_ok, read_tensorboard, run_in_process
 
 
 @pytest.fixture(scope="module")
 def activation_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("activation")
     logdir = tmp_path / "tb"
-    result = run_copied("07_activation.py", "--fake-data", "--logdir", logdir, "--max-steps", "2", tmp_path=tmp_path)
+    result = run_in_process("07_activation.py", "--fake-data", "--logdir", logdir, "--max-steps", "2", cwd=tmp_path)
     assert_ok(result)
     return result, logdir
 

@@ -4,14 +4,14 @@ import ast
 import re
 
 import pytest
-from conftest import assert_clean_error, assert_ok, run_copied, run_in_process
+from conftest import assert_clean_error, assert_ok, run_in_process
 from PIL import Image
 
 
 @pytest.fixture(scope="module")
 def linear_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("linear")
-    result = run_copied("08_linear.py", "--fake-data", "--max-steps", "2", tmp_path=tmp_path)
+    result = run_in_process("08_linear.py", "--fake-data", "--max-steps", "2", cwd=tmp_path)
     assert_ok(result)
     return result
 

@@ -4,14 +4,14 @@ import math
 import re
 
 import pytest
-from conftest import assert_clean_error, assert_ok, run_copied, run_in_process
+from conftest import assert_clean_error, assert_ok, run_in_process
 from PIL import Image
 
 
 @pytest.fixture(scope="module")
 def loss_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("loss")
-    result = run_copied("09_loss.py", "--fake-data", tmp_path=tmp_path)  # defaults: 3 epochs, lr 0.01, seed 0
+    result = run_in_process("09_loss.py", "--fake-data", cwd=tmp_path)  # defaults: 3 epochs, lr 0.01, seed 0
     assert_ok(result)
     return result
 

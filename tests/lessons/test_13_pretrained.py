@@ -6,7 +6,7 @@ import urllib.error
 import pytest
 import torch
 import torchvision
-from conftest import all_tags, assert_clean_error, assert_ok, read_tensorboard, run_copied, run_in_process
+from conftest import all_tags, assert_clean_error, assert_ok, read_tensorboard, run_in_process
 from torch import nn
 
 SCRIPT = "13_pretrained.py"
@@ -98,9 +98,9 @@ def test_weights_default_offline_is_one_line(offline_hub, tmp_path):
 
 def test_finetune_freeze_with_a_weights_file(resnet18_file, tmp_path):
     saved, logdir = tmp_path / "finetuned.pth", tmp_path / "tb"
-    result = run_copied(
+    result = run_in_process(
         SCRIPT, "--finetune", "--fake-data", "--weights-file", resnet18_file, "--freeze",
-        "--save", saved, "--logdir", logdir, tmp_path=tmp_path,
+        "--save", saved, "--logdir", logdir, cwd=tmp_path,
     )  # fmt: skip
     assert_ok(result)
     assert "5,130 of 11,181,642 parameters trainable" in result.stdout  # only fc: 512 * 10 + 10

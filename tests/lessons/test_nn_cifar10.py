@@ -4,7 +4,7 @@ import re
 
 import pytest
 import torch
-from conftest import all_tags, assert_clean_error, assert_ok, run_copied, run_in_process
+from conftest import all_tags, assert_clean_error, assert_ok, run_in_process
 
 import nn_CIFAR10
 
@@ -16,7 +16,7 @@ PARAMETERS = 2432 + 25632 + 51264 + 65600 + 650  # 145,578
 def model_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("model")
     logdir = tmp_path / "tb"
-    result = run_copied("nn_CIFAR10.py", "--logdir", logdir, tmp_path=tmp_path)
+    result = run_in_process("nn_CIFAR10.py", "--logdir", logdir, cwd=tmp_path)
     assert_ok(result)
     return result, logdir
 
