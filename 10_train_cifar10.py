@@ -69,8 +69,8 @@ def main(argv=None):
             f"device: {device}{f' x {world} processes' if world > 1 else ''}; data: {len(train_labels)} train / "
             f"{len(test_labels)} test images ({time.perf_counter() - started:.1f}s to load)"
         )
-        if amp_note(args.amp, device):
-            say(amp_note(args.amp, device))
+        if note := amp_note(args.amp, device):
+            say(note)
 
         # 搭建神经网络, 损失函数, 优化器 / the model, the loss function, the optimizer
         torch.manual_seed(args.seed)
@@ -133,7 +133,7 @@ def main(argv=None):
                     if step < progress.step_in_epoch:  # resuming mid-epoch: these were trained before the stop
                         continue
                     if distributed.any_rank(ctrl_c.requested, device):  # between two steps: safe to save
-                        save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir)
+                        save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir, rank)
                     for group in optim.param_groups:
                         group["lr"] = args.lr * lr_factor(args.schedule, progress.global_step, total_steps)
                     imgs = to_model_input(imgs, args.normalize, CHANNELS_LAST)
@@ -209,10 +209,10 @@ def finite(value: float, args, epoch: int, step: int) -> float:
     return value
 
 
-def save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir: Path):
+def save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir: Path, rank: int):
     """The first Ctrl-C: save where the run stands (between two steps) and stop."""
     progress.partial_loss_sum = distributed.mean(sum_loss)
-    if not distributed.active() or distributed.dist.get_rank() == 0:
+    if rank == 0:
         check_output_folder(checkpoint_dir, "--checkpoint-dir", create=True)
         save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress)
         epoch, step = progress.epochs_done + 1, progress.step_in_epoch

@@ -159,12 +159,18 @@ class CtrlC:
             )
 
 
+def nearest_existing(path) -> Path:
+    """`path` itself if it exists, else its nearest parent that does: where a new folder would be made."""
+    existing = Path(path).absolute()
+    while not existing.exists():
+        existing = existing.parent
+    return existing
+
+
 def check_output_folder(path, flag: str, create: bool = False) -> Path:
     """Fail early, in one line naming `flag`, when `path` could not be written; create it if asked."""
     path = Path(path)
-    existing = path.absolute()
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(path)
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         problem = "is not a folder" if not existing.is_dir() else "is not writable"
         raise UserError(f"cannot write to {flag} folder {path} ({existing} {problem}); pass another {flag}")

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from training.checkpoints import atomic_torch_save
+from training.checkpoints import atomic_torch_save, nearest_existing
 from training.cli import UserError
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -226,9 +226,7 @@ def write_tensor_cache(split_dir: Path, cache_name: str, key: str, images, label
 def may_write_into(folder: Path) -> bool:
     """Whether `folder` (or its nearest existing parent) is meant to be written to: the write bits count
     too, because root may write into a folder marked read-only, and a read-only data folder stays untouched."""
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(folder)
     return existing.is_dir() and os.access(existing, os.W_OK) and bool(existing.stat().st_mode & 0o222)
 
 
