@@ -27,7 +27,8 @@ from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
 from training import distributed
-from training.augment import augment_images, epoch_batches, epoch_generator
+from training.augment import alternating_flips, augment_images, epoch_batches, epoch_generator
+from training.averaging import WeightAverage
 from training.checkpoints import (
     CtrlC,
     EpochRecord,
@@ -42,8 +43,8 @@ from training.cli import UserError, run_main
 from training.data import CIFAR10_CLASSES, cifar10_tensors, to_model_input
 from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device
 from training.evaluation import evaluate, predict
-from training.models import MODELS, FastNet
-from training.recipes import lr_factor
+from training.models import MODELS, FastNet, dirac_init
+from training.optimizer import param_groups, set_learning_rates
 from training.report import NoWriter, ProgressLine, add_graph, labelled_predictions, per_class_table, write_json
 from training.settings import parse_settings
 
@@ -77,19 +78,23 @@ def main(argv=None):
         model = MODELS[args.model]().to(device, memory_format=torch.channels_last)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
         optim = torch.optim.SGD(
-            model.parameters(),
+            param_groups(model, args),  # the notes' model.parameters(), in groups for --bn-bias-lr and the stem
             lr=args.lr,
             momentum=args.momentum,
             nesterov=args.nesterov,
             weight_decay=args.weight_decay,
         )
         progress = RunProgress()
-        if checkpoint is not None:
-            progress = restore_run(checkpoint, args.resume, model, optim, device)
-            say(f"resuming run {args.run_name} from {args.resume}: {progress.epochs_done} epochs done")
-        elif isinstance(model, FastNet):  # its first layer is set from the data, once, at the start
+        if checkpoint is None and args.dirac_init:
+            dirac_init(model)
+        if checkpoint is None and isinstance(model, FastNet):  # its first layer is set from the data, once
             sample = torch.randperm(len(train_labels), generator=torch.Generator().manual_seed(args.seed))[:5000]
             model.whiten_stem(to_model_input(train_images[sample.to(device)], args.normalize))
+        average = WeightAverage(model, args.ema) if args.ema else None  # --ema: what the tests evaluate
+        if checkpoint is not None:
+            progress = restore_run(checkpoint, args.resume, model, optim, device, average)
+            say(f"resuming run {args.run_name} from {args.resume}: {progress.epochs_done} epochs done")
+        tested_model = average.model if average else model
         if progress.epochs_done >= args.epochs:
             raise UserError(f"the run has trained {progress.epochs_done} epochs already; pass a larger --epochs")
         train_model = nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -122,7 +127,10 @@ def main(argv=None):
                 # 训练步骤开始 / training: the notes' step on every batch
                 train_model.train()
                 generator = epoch_generator(args.seed, epoch)  # the same batches after a resume
-                images = augment_images(train_images, generator, args.augment_padding) if args.augment else train_images
+                images = train_images
+                if args.augment:  # every image cropped (and mirrored) anew, once per epoch
+                    flips = alternating_flips(len(train_labels), args.seed, epoch) if args.flip == "alternate" else None
+                    images = augment_images(train_images, generator, args.augment_padding, flips)
                 batches = epoch_batches(images, train_labels, args.batch_size, generator, rank, world, args.workers)
                 bar = ProgressLine(
                     steps_per_epoch, f"epoch {epoch + 1}/{args.epochs}", progress.step_in_epoch, rank > 0
@@ -133,9 +141,8 @@ def main(argv=None):
                     if step < progress.step_in_epoch:  # resuming mid-epoch: these were trained before the stop
                         continue
                     if distributed.any_rank(ctrl_c.requested, device):  # between two steps: safe to save
-                        save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir, rank)
-                    for group in optim.param_groups:
-                        group["lr"] = args.lr * lr_factor(args.schedule, progress.global_step, total_steps)
+                        save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir, rank, average)
+                    set_learning_rates(optim, args, progress.global_step, total_steps, epoch)  # schedule, groups
                     imgs = to_model_input(imgs, args.normalize, CHANNELS_LAST)
                     with autocast(args.amp, device):
                         outputs = train_model(imgs)
@@ -143,6 +150,8 @@ def main(argv=None):
                     optim.zero_grad()
                     result_loss.backward()
                     optim.step()
+                    if average:
+                        average.update(model)
                     sum_loss += result_loss.detach()  # stays on the device: no host sync per step
                     seen += len(targets) * world
                     progress.global_step, progress.step_in_epoch = progress.global_step + 1, step + 1
@@ -158,12 +167,12 @@ def main(argv=None):
 
                 # 测试步骤开始 / testing, without gradients
                 test_loss, test_accuracy, class_accuracy = evaluate(
-                    model, test_images, test_labels, args, device, False, rank, world
+                    tested_model, test_images, test_labels, args, device, False, rank, world
                 )
                 tta_accuracy = None
                 if args.tta and epoch + 1 == args.epochs:  # once, at the end: it doubles the cost of a test pass
                     _, tta_accuracy, class_accuracy = evaluate(
-                        model, test_images, test_labels, args, device, True, rank, world
+                        tested_model, test_images, test_labels, args, device, True, rank, world
                     )
                 record = EpochRecord(
                     epoch + 1,
@@ -193,11 +202,22 @@ def main(argv=None):
                     improved = test_accuracy > progress.best_accuracy
                     progress.best_accuracy = max(progress.best_accuracy, test_accuracy)
                     check_output_folder(checkpoint_dir, "--checkpoint-dir", create=True)
-                    save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress)
+                    save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average)
                     if improved:
-                        save_checkpoint(checkpoint_dir / "best.pt", model, optim, args, progress)
+                        save_checkpoint(checkpoint_dir / "best.pt", model, optim, args, progress, average)
             if rank == 0 and progress.history:
-                report(args, progress, model, test_images, test_labels, writer, device, world, started, checkpoint_dir)
+                report(
+                    args,
+                    progress,
+                    tested_model,
+                    test_images,
+                    test_labels,
+                    writer,
+                    device,
+                    world,
+                    started,
+                    checkpoint_dir,
+                )
 
 
 def finite(value: float, args, epoch: int, step: int) -> float:
@@ -209,12 +229,12 @@ def finite(value: float, args, epoch: int, step: int) -> float:
     return value
 
 
-def save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir: Path, rank: int):
+def save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir: Path, rank: int, average):
     """The first Ctrl-C: save where the run stands (between two steps) and stop."""
     progress.partial_loss_sum = distributed.mean(sum_loss)
     if rank == 0:
         check_output_folder(checkpoint_dir, "--checkpoint-dir", create=True)
-        save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress)
+        save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average)
         epoch, step = progress.epochs_done + 1, progress.step_in_epoch
         print(f"\nstopped in epoch {epoch} after step {step}: saved {checkpoint_dir / 'last.pt'}", file=sys.stderr)
         print(f"resume with: {resume_command(checkpoint_dir)}", file=sys.stderr, flush=True)

@@ -93,7 +93,7 @@ def evaluate_checkpoint(path: Path, args) -> None:
     checkpoint = load_checkpoint(path)
     settings = checkpoint["settings"]
     model = MODELS[checkpoint["model_name"]]()
-    restore_model(model, checkpoint, path)
+    restore_model(model, checkpoint, path, averaged=True)  # --ema runs: the averaged weights they tested
     if args.fake_data or args.image_folder or args.data_root:  # flags given now pick the data
         source = argparse.Namespace(
             fake_data=args.fake_data, image_folder=args.image_folder, data_root=args.data_root or "./dataset"

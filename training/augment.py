@@ -27,15 +27,27 @@ def epoch_batches(images, labels, batch_size: int, generator, rank: int = 0, wor
         yield batch_images[rank::world_size], batch_labels[rank::world_size]
 
 
-def augment_images(images: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
-    """Random crop (reflect-padded by `pad`) and random horizontal flip of a whole uint8 batch at once."""
+def alternating_flips(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """--flip alternate: which of n images to mirror this epoch. A random half in the first epoch (drawn
+    from the seed alone), then every image the other way round from one epoch to the next: each image is
+    seen both ways in any two epochs in a row, which random flips only promise on average (airbench)."""
+    first = torch.rand(n, generator=torch.Generator().manual_seed(seed)) < 0.5
+    return first ^ (epoch % 2 == 1)
+
+
+def augment_images(
+    images: torch.Tensor, generator: torch.Generator, pad: int = 4, flips: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Random crop (reflect-padded by `pad`) and horizontal flip of a whole uint8 batch at once.
+    `flips` (n booleans) says which images to mirror; by default a random half."""
     n, size = images.shape[0], images.shape[-1]
     # Reflect padding by indexing keeps the data uint8 (4x less memory than padding floats).
     index = torch.arange(-pad, size + pad, device=images.device).abs()
     index = torch.where(index >= size, 2 * (size - 1) - index, index)
     padded = images[:, :, index][:, :, :, index]
     shifts = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator).to(images.device)
-    flips = (torch.rand(n, generator=generator) < 0.5).to(images.device)
+    random_flips = torch.rand(n, generator=generator) < 0.5  # drawn either way: the same crops for both modes
+    flips = (random_flips if flips is None else flips).to(images.device)
     out = torch.empty_like(images)
     # One slice per possible (dy, dx): (2 pad + 1)^2 vectorised copies instead of N Python-level crops.
     for dy in range(2 * pad + 1):

@@ -67,12 +67,14 @@ def atomic_torch_save(obj, path) -> None:
         raise
 
 
-def save_checkpoint(path, model, optimizer, settings, progress: RunProgress) -> None:
+def save_checkpoint(path, model, optimizer, settings, progress: RunProgress, average=None) -> None:
+    """`average`: the --ema WeightAverage, saved beside the trained weights (None without --ema)."""
     atomic_torch_save(
         {
             "format": CHECKPOINT_FORMAT,
             "model_name": settings.model,
             "model": model.state_dict(),
+            "ema": average.state_dict() if average else None,
             "optimizer": optimizer.state_dict(),
             "settings": asdict(settings),
             "progress": asdict(progress),
@@ -105,14 +107,17 @@ def load_checkpoint(path) -> dict:
     return checkpoint
 
 
-def restore_model(model, checkpoint: dict, path) -> None:
+def restore_model(model, checkpoint: dict, path, averaged: bool = False) -> None:
+    """The trained weights into `model`; averaged=True: the --ema average instead, where the run kept one
+    (it is what the run tested)."""
+    use_average = averaged and checkpoint.get("ema")
     try:
-        model.load_state_dict(checkpoint["model"])
+        model.load_state_dict(checkpoint["ema"]["model"] if use_average else checkpoint["model"])
     except RuntimeError as error:
         raise UserError(f"checkpoint {path} does not fit this model ({error_summary(error)})") from None
 
 
-def restore_run(checkpoint: dict, path, model, optimizer, device) -> RunProgress:
+def restore_run(checkpoint: dict, path, model, optimizer, device, average=None) -> RunProgress:
     """Weights, optimizer state and RNG back from `checkpoint`. The optimizer keeps the settings it was
     built with now (lr, momentum, weight decay, Nesterov), so flags named when resuming take effect;
     only its per-parameter state (the momentum buffers) comes from the file."""
@@ -120,6 +125,11 @@ def restore_run(checkpoint: dict, path, model, optimizer, device) -> RunProgress
     optimizer.load_state_dict(
         {"state": checkpoint["optimizer"]["state"], "param_groups": optimizer.state_dict()["param_groups"]}
     )
+    if average is not None:  # --ema turned on only now starts from the current weights
+        if checkpoint.get("ema"):
+            average.load_state_dict(checkpoint["ema"])
+        else:
+            average.model.load_state_dict(model.state_dict())
     torch.set_rng_state(checkpoint["rng"]["torch"])
     if device.type == "cuda" and checkpoint["rng"]["cuda"]:
         torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])

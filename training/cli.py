@@ -66,6 +66,14 @@ def non_negative_float(text: str) -> float:
     return _number(text, float, 0, "a number")
 
 
+def unit_interval(text: str) -> float:
+    """argparse type: a number from 0 up to (not including) 1."""
+    value = _number(text, float, 0, "a number")
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be below 1, got {text}")
+    return value
+
+
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
     """The data flags of the benchmark scripts (10_train_cifar10.py has the same three in training/settings.py)."""
     group = parser.add_argument_group("data (pick one source)")

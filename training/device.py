@@ -1,5 +1,6 @@
 """Where the run trains (cuda, mps or cpu), and what speeds it up there: channels_last memory,
-bf16 autocast (--amp, CUDA only) and torch.compile (--compile), which falls back to eager if it fails."""
+bf16 autocast (--amp: CUDA, and CPUs with native bf16 such as Intel's AMX) and torch.compile (--compile),
+which falls back to eager if it fails."""
 
 from __future__ import annotations
 
@@ -28,16 +29,29 @@ def pick_device(name: str = "auto", rank: int = 0, world: int = 1) -> torch.devi
     return torch.device(name)
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX): only then does --amp pay off on it."""
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def amp_active(amp: bool, device: torch.device) -> bool:
+    return amp and (device.type == "cuda" or (device.type == "cpu" and cpu_has_bf16()))
+
+
 def autocast(amp: bool, device: torch.device):
-    """bf16 mixed precision on CUDA when asked; elsewhere a context that does nothing."""
-    if amp and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    """bf16 mixed precision where asked and native (CUDA, bf16 CPUs); elsewhere a context that does nothing.
+    Convolutions and Linear layers run in bf16; the loss, BatchNorm statistics and the weights stay float32."""
+    if amp_active(amp, device):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
 def amp_note(amp: bool, device: torch.device) -> str | None:
-    if amp and device.type != "cuda":
-        return f"--amp: mixed precision is for CUDA; on {device.type} it does nothing, training stays float32"
+    if amp and not amp_active(amp, device):
+        where = "this CPU has no native bf16 (AVX512-BF16/AMX)" if device.type == "cpu" else f"on {device.type}"
+        return f"--amp: mixed precision does nothing here ({where}); training stays float32"
+    if amp:
+        return f"--amp: bf16 mixed precision on {device.type}"
     return None
 
 

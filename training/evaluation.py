@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from training.data import to_model_input
 from training.device import CHANNELS_LAST, autocast
@@ -11,9 +12,28 @@ from training.distributed import all_reduce_sum
 
 
 @torch.inference_mode()
+def tta_logits(model, x: torch.Tensor, crops: bool = False) -> torch.Tensor:
+    """Test-time augmentation: the logits averaged over views of each image. 2 views: the image and its
+    mirror image. crops (--tta-crops), 6 views: also the image shifted by one pixel up-left and down-right
+    (reflect-padded), each with its mirror; weighted as airbench does, 1/2 on the unshifted pair and
+    1/4 on each shifted pair."""
+
+    def with_mirror(views):
+        return (model(views).float() + model(views.flip(-1)).float()) / 2
+
+    logits = with_mirror(x)
+    if not crops:
+        return logits
+    size = x.shape[-1]
+    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
+    up_left, down_right = padded[..., :size, :size], padded[..., 2:, 2:]
+    return logits / 2 + (with_mirror(up_left) + with_mirror(down_right)) / 4
+
+
 def evaluate(model, images, labels, settings, device, tta: bool = False, rank: int = 0, world: int = 1):
     """(test loss, accuracy, per-class accuracy list). Under torchrun each process tests its share and
-    the sums are added up. tta (test-time augmentation): average each image's logits with its mirror image's."""
+    the sums are added up. tta (test-time augmentation): average each image's logits over the views of
+    tta_logits (the mirror image, and with --tta-crops one-pixel shifts too)."""
     model.eval()
     images, labels = images[rank::world], labels[rank::world]
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
@@ -23,9 +43,7 @@ def evaluate(model, images, labels, settings, device, tta: bool = False, rank: i
         x = to_model_input(images[start : start + 1000], settings.normalize, CHANNELS_LAST)
         y = labels[start : start + 1000]
         with autocast(settings.amp, device):
-            logits = model(x).float()
-            if tta:
-                logits = (logits + model(x.flip(-1)).float()) / 2
+            logits = tta_logits(model, x, settings.tta_crops) if tta else model(x).float()
         hits = (logits.argmax(1) == y).double()
         totals += torch.stack([loss_fn(logits, y).double(), hits.sum(), torch.tensor(len(y), device=device)])
         per_class[0].index_add_(0, y, hits)

@@ -97,4 +97,37 @@ class FastNet(nn.Module):
         weight.copy_(torch.cat([filters, -filters]))
 
 
-MODELS = {"mymodel": MyModel, "mymodel-relu": MyModelReLU, "mymodel-bn": MyModelBN, "fastnet": FastNet}
+class FastNetWide(FastNet):
+    """FastNet with twice the channels above the stem: about 3.5x the arithmetic per image."""
+
+    def __init__(self):
+        super().__init__(widths=(24, 64, 128, 256))
+
+
+class FastNetGPU(FastNet):
+    """airbench94's widths (64, 256, 256) on FastNet's layout: for a GPU (--recipe gpu)."""
+
+    def __init__(self):
+        super().__init__(widths=(24, 64, 256, 256))
+
+
+@torch.no_grad()
+def dirac_init(model: nn.Module) -> None:
+    """--dirac-init: start each trained convolution as an identity on its inputs. Of every Conv2d whose
+    weights learn, the first in_channels filters pass their own input channel straight through (the
+    others keep their random start), so a deep stack begins close to a shallow one (airbench)."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d) and module.weight.requires_grad:
+            weight = module.weight
+            if weight.shape[0] >= weight.shape[1] and module.groups == 1:
+                nn.init.dirac_(weight[: weight.shape[1]])
+
+
+MODELS = {
+    "mymodel": MyModel,
+    "mymodel-relu": MyModelReLU,
+    "mymodel-bn": MyModelBN,
+    "fastnet": FastNet,
+    "fastnet-wide": FastNetWide,
+    "fastnet-gpu": FastNetGPU,
+}

@@ -9,7 +9,7 @@ import argparse
 from dataclasses import asdict, dataclass, fields
 
 from training.checkpoints import load_checkpoint
-from training.cli import UserError, non_negative_float, non_negative_int, positive_int
+from training.cli import UserError, non_negative_float, non_negative_int, positive_int, unit_interval
 from training.models import MODELS
 from training.recipes import RECIPES, SCHEDULES
 
@@ -30,6 +30,13 @@ class Settings:
     augment_padding: int = 4
     normalize: bool = False
     tta: bool = False
+    # the airbench ideas, each off by default (README: "Time to accuracy")
+    ema: float = 0.0
+    bn_bias_lr: float = 0.0
+    dirac_init: bool = False
+    flip: str = "random"
+    tta_crops: bool = False
+    stem_bias_epochs: int = 0
     recipe: str = "notes"
     seed: int = 0
     # data
@@ -52,7 +59,7 @@ class Settings:
 
 
 # A resumed run cannot change these halfway: they fix the network, the batches or the inputs.
-FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name")
+FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name", "bn_bias_lr")
 # These belong to one command, not to the run: never taken from a checkpoint.
 THIS_COMMAND_ONLY = ("resume", "stop_after")
 DATA_SOURCE = ("fake_data", "image_folder", "data_root")
@@ -90,10 +97,42 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     )
     group.add_argument("--normalize", action="store_true", help="subtract CIFAR-10's channel mean, divide by std")
     group.add_argument("--tta", action="store_true", help="the final test averages each image with its mirror image")
+    group.add_argument("--tta-crops", action="store_true", help="with --tta: add one-pixel shifts (6 views, not 2)")
+
+    group = parser.add_argument_group("airbench's ideas, one switch each (all off by default)")
+    group.add_argument(
+        "--ema",
+        type=unit_interval,
+        metavar="DECAY",
+        help="test an exponential moving average of the weights, e.g. 0.99 (default: 0, off)",
+    )
+    group.add_argument(
+        "--bn-bias-lr",
+        type=non_negative_float,
+        metavar="X",
+        help="freeze BatchNorm's scale at 1 and train its bias at X times --lr (default: 0, off)",
+    )
+    group.add_argument(
+        "--dirac-init", action="store_true", help="start every trained convolution as an identity (Dirac)"
+    )
+    group.add_argument(
+        "--flip",
+        choices=["random", "alternate"],
+        help="--augment's mirroring: a random half each epoch, or each image every other epoch (default: random)",
+    )
+    group.add_argument(
+        "--stem-bias-epochs",
+        type=non_negative_int,
+        metavar="N",
+        help="fastnet models: stop training the whitening stem's bias after N epochs (default: 0, never)",
+    )
+
+    group = parser.add_argument_group("presets")
     group.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        help="a preset: 'fast' = fastnet and every switch above at once (flags given still win; default: notes)",
+        help="a preset: 'fast' = fastnet and the switches above, tuned for a CPU; 'gpu' = the same, sized "
+        "for one GPU (flags given still win; default: notes)",
     )
     group.add_argument("--seed", type=int, help="random seed: same seed + flags = same run on a CPU (default: 0)")
 
@@ -118,7 +157,11 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         choices=["auto", "on", "off"],
         help="torch.compile: auto = on CUDA only, falling back to eager if it fails (default: auto)",
     )
-    group.add_argument("--amp", action="store_true", help="bf16 mixed precision (CUDA only; does nothing on a CPU)")
+    group.add_argument(
+        "--amp",
+        action="store_true",
+        help="bf16 mixed precision on CUDA and on CPUs with native bf16 (AMX); elsewhere it does nothing",
+    )
 
     group = parser.add_argument_group("output")
     group.add_argument("--logdir", help=f"TensorBoard root; each run writes LOGDIR/<run-name> (default: {d.logdir})")
@@ -164,6 +207,12 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         raise UserError(f"--label-smoothing must be between 0 and 1 (it was {settings.label_smoothing})")
     if not 0 <= settings.seed < 2**32:
         raise UserError(f"--seed must be between 0 and 2**32 - 1 (it was {settings.seed})")
+    if settings.flip != "random" and not settings.augment:
+        raise UserError("--flip alternate mirrors the --augment images; add --augment")
+    if settings.tta_crops and not settings.tta:
+        raise UserError("--tta-crops adds views to --tta; add --tta")
+    if settings.stem_bias_epochs and not settings.model.startswith("fastnet"):
+        raise UserError(f"--stem-bias-epochs is for the fastnet models' whitening stem (the model is {settings.model})")
     if settings.nesterov and settings.momentum <= 0:
         raise UserError("--nesterov needs --momentum above 0 (for example --momentum 0.9)")
     return settings, checkpoint
