@@ -1,15 +1,23 @@
-"""Beyond the notes' model: what ReLU, BatchNorm, augmentation and a schedule buy, measured.
+"""The README's two ablation tables, measured: each row one idea added to the row above.
 
-Runs each row of the README's ablation table as its own process, exactly as a
-learner would type it (plus --metrics-json and a scratch log folder), and times
-the whole process: Python start, data decoding, training, evaluation. Each row
-gets an empty cache folder (XDG_CACHE_HOME), so decoding the images is part of
-its time too, unless --warm-cache is given. Writes the per-epoch numbers to a
-CSV and draws test accuracy against minutes into a PNG (with Pillow).
+  --table time   (default) time to accuracy: the notes' 20-epoch default, then --recipe fast as it
+                 was before the airbench ideas, then each idea added in turn, up to today's
+                 --recipe fast, and that recipe trained longer; minutes to reach 85/88/90%
+                 (TTA counts on the last epoch). --seeds 1 2 reruns the --recipe fast row with
+                 other seeds, for the spread.
+  --table notes  beyond the notes' model: what ReLU, BatchNorm, augmentation and a schedule buy.
 
-    python bench/ablation.py --image-folder ../shared/data/cifar10            # every row (about 70 min on 2 cores)
-    python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 6 # some rows
-    python bench/ablation.py --report-only                                    # the table and PNG from the CSV
+Runs each row as its own process, exactly as a learner would type it (plus
+--metrics-json and a scratch log folder), and times the whole process: Python
+start, data decoding, training, evaluation. Each row gets an empty cache folder
+(XDG_CACHE_HOME), so decoding the images is part of its time too, unless
+--warm-cache is given. Writes the per-epoch numbers to a CSV and draws test
+accuracy against minutes into a PNG (with Pillow).
+
+    python bench/ablation.py --image-folder ../shared/data/cifar10 --seeds 1 2  # every row (about 80 min on 2 cores)
+    python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 10  # some rows
+    python bench/ablation.py --table notes --image-folder ../shared/data/cifar10
+    python bench/ablation.py --report-only                                      # the table and PNG from the CSV
 """
 
 from __future__ import annotations
@@ -30,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from training.cli import UserError, run_main  # noqa: E402
 
-# Each row adds one idea to the row above it; all but the last share the notes' MyModel layout.
-ROWS = [
+# --table notes: each row adds one idea to the row above it; all but the last share the notes' MyModel layout.
+NOTES_ROWS = [
     ("notes' recipe", ["--epochs", "10"]),
     ("+ ReLU", ["--epochs", "10", "--model", "mymodel-relu"]),
     ("+ BatchNorm", ["--epochs", "10", "--model", "mymodel-bn"]),
@@ -43,6 +51,28 @@ ROWS = [
     ),
     ("--recipe fast", ["--recipe", "fast"]),
 ]
+
+# --table time: today's --recipe fast with the ideas not yet added switched off, one more added per row.
+IDEAS = [  # (label, the flags that switch the idea off)
+    ("+ bf16 autocast (native bf16 CPUs)", ["--no-amp"]),
+    ("+ EMA of the weights", ["--ema", "0"]),
+    ("+ BatchNorm: scale frozen, bias lr x16", ["--bn-bias-lr", "0"]),
+    ("+ Dirac init", ["--no-dirac-init"]),
+    ("+ alternating flips", ["--flip", "random"]),
+    ("+ 6-view TTA", ["--no-tta-crops"]),
+    ("+ stem bias frozen after 3 epochs", ["--stem-bias-epochs", "0"]),
+    ("+ sized to the notes' time", ["--model", "fastnet", "--epochs", "9"]),
+]
+TIME_ROWS = [("notes' default, 20 epochs", [])] + [
+    ("--recipe fast before" if index == 0 else IDEAS[index - 1][0], ["--recipe", "fast", *flags])
+    for index in range(len(IDEAS) + 1)
+    for flags in [[flag for _, off in IDEAS[index:] for flag in off]]
+]
+SEED_ROW = len(TIME_ROWS)  # --seeds reruns this row: --recipe fast itself
+# Past the notes' time: how long the same recipe needs for 90%.
+TIME_ROWS.append(("longer: 18 epochs", ["--recipe", "fast", "--epochs", "18"]))
+TABLES = {"time": TIME_ROWS, "notes": NOTES_ROWS}
+THRESHOLDS = (0.85, 0.88, 0.90)
 CSV_COLUMNS = [
     "row",
     "label",
@@ -55,8 +85,9 @@ CSV_COLUMNS = [
     "epoch_seconds",
     "elapsed_seconds",
     "process_seconds",
+    "seed",
 ]
-COLOURS = ["#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#d62728"]
+COLOURS = ["#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#d62728", "#8c564b", "#e377c2", "#17becf", "#000000"]
 
 
 def command_for(row_flags: list[str], image_folder: str) -> list[str]:
@@ -64,16 +95,18 @@ def command_for(row_flags: list[str], image_folder: str) -> list[str]:
 
 
 def run_row(
-    number: int, label: str, flags: list[str], image_folder: str, scratch: Path, warm_cache: bool
+    number: int, label: str, flags: list[str], image_folder: str, scratch: Path, warm_cache: bool, seed: int = 0
 ) -> list[dict]:
     """Run one row as a separate process in the project folder; return its per-epoch rows for the CSV."""
+    flags = flags + (["--seed", str(seed)] if seed else [])
     command = command_for(flags, image_folder)  # as a learner types it; run with the data folder made absolute
-    metrics_path = scratch / f"row{number}.json"
-    extra = ["--metrics-json", str(metrics_path), "--logdir", str(scratch / "runs"), "--run-name", f"row{number}"]
+    name = f"row{number}-seed{seed}"
+    metrics_path = scratch / f"{name}.json"
+    extra = ["--metrics-json", str(metrics_path), "--logdir", str(scratch / "runs"), "--run-name", name]
     extra += ["--checkpoint-dir", str(scratch / "checkpoints")]
     environment = dict(os.environ)
     if not warm_cache:
-        environment["XDG_CACHE_HOME"] = str(scratch / f"cache{number}")
+        environment["XDG_CACHE_HOME"] = str(scratch / f"cache-{name}")
     print(f"\n[{number}] {label}: {' '.join(command)}", flush=True)
     started = time.perf_counter()
     actual = [sys.executable, *command_for(flags, str(Path(image_folder).resolve()))[1:], *extra]
@@ -99,6 +132,7 @@ def run_row(
                 "epoch_seconds": round(epoch["seconds"], 1),
                 "elapsed_seconds": round(startup + epoch["elapsed_seconds"], 1),
                 "process_seconds": round(process_seconds, 1),
+                "seed": seed,
             }
         )
     final = rows[-1]
@@ -186,47 +220,86 @@ def draw_plot(rows: list[dict], path: Path, title: str) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--table", choices=sorted(TABLES), default="time", help="which table (default: %(default)s)")
     parser.add_argument("--image-folder", help="CIFAR-10 as train/<class>/*.png and test/<class>/*.png")
+    parser.add_argument("--rows", type=int, nargs="+", metavar="N", help="rows to run, from 1 (default: all)")
     parser.add_argument(
-        "--rows", type=int, nargs="+", choices=range(1, len(ROWS) + 1), help="rows to run (default: all)"
+        "--seeds", type=int, nargs="+", default=[], metavar="S", help="also rerun the last row with these seeds"
     )
-    parser.add_argument("--csv", default="bench/results/ablation_cpu.csv", help="(default: %(default)s)")
-    parser.add_argument("--png", default="bench/results/ablation_cpu.png", help="(default: %(default)s)")
+    parser.add_argument("--csv", help="default: bench/results/<ablation_cpu|time_to_accuracy_cpu>.csv")
+    parser.add_argument("--png", help="default: the CSV's name with .png")
     parser.add_argument("--warm-cache", action="store_true", help="reuse the decoded-image cache (faster, less honest)")
     parser.add_argument(
         "--report-only", action="store_true", help="only redraw the PNG and print the table from the CSV"
     )
     args = parser.parse_args()
-    csv_path, png_path = ROOT / args.csv, ROOT / args.png
+    table = TABLES[args.table]
+    default_csv = "bench/results/" + ("ablation_cpu.csv" if args.table == "notes" else "time_to_accuracy_cpu.csv")
+    csv_path = ROOT / (args.csv or default_csv)
+    png_path = ROOT / args.png if args.png else csv_path.with_suffix(".png")
     if args.report_only:
-        report(csv_path, png_path)
+        report(csv_path, png_path, args.table)
         return
+    bad = [n for n in args.rows or [] if not 1 <= n <= len(table)]
+    if bad:
+        raise UserError(f"--rows {bad[0]}: the {args.table} table has rows 1 to {len(table)}")
+    if any(seed < 0 for seed in args.seeds):
+        raise UserError("--seeds must be whole numbers from 0")
     if not args.image_folder:
         raise UserError("--image-folder is required to run rows (for example --image-folder ../shared/data/cifar10)")
     image_folder = Path(args.image_folder)
     if not (image_folder / "train").is_dir() or not (image_folder / "test").is_dir():
         raise UserError(f"--image-folder {image_folder} needs train/ and test/ sub-folders")
 
-    wanted = args.rows or range(1, len(ROWS) + 1)
+    wanted = [(number, 0) for number in args.rows or range(1, len(table) + 1)]
+    seed_row = SEED_ROW if args.table == "time" else len(table)
+    wanted += [(seed_row, seed) for seed in args.seeds if seed != 0]
     # Rows not run now keep their earlier numbers, so one row can be rerun alone.
-    kept = [r for r in read_csv(csv_path) if int(r["row"]) not in wanted] if csv_path.is_file() else []
+    kept = [r for r in read_csv(csv_path) if row_key(r) not in wanted] if csv_path.is_file() else []
     new_rows = []
     with tempfile.TemporaryDirectory(prefix="ablation-") as scratch:
-        for number in wanted:
-            label, flags = ROWS[number - 1]
-            new_rows += run_row(number, label, flags, args.image_folder, Path(scratch), args.warm_cache)
-            write_csv(csv_path, sorted(kept + new_rows, key=lambda r: (int(r["row"]), int(r["epoch"]))))
-    report(csv_path, png_path)
+        for number, seed in wanted:
+            label, flags = table[number - 1]
+            new_rows += run_row(number, label, flags, args.image_folder, Path(scratch), args.warm_cache, seed)
+            all_rows = sorted(kept + new_rows, key=lambda r: (int(r["row"]), int(r["seed"] or 0), int(r["epoch"])))
+            write_csv(csv_path, all_rows)
+    report(csv_path, png_path, args.table)
 
 
-def report(csv_path: Path, png_path: Path) -> None:
+def row_key(row: dict) -> tuple[int, int]:
+    return int(row["row"]), int(row.get("seed") or 0)  # CSVs written before --seeds have no seed column
+
+
+def final_accuracy(row: dict) -> float:
+    """The accuracy a run ends with: with TTA where the run used it (as airbench counts)."""
+    return float(row["test_accuracy_tta"] or row["test_accuracy"])
+
+
+def minutes_to(epochs: list[dict], threshold: float) -> str:
+    """Whole-process minutes until the first epoch at `threshold` or above (the last epoch with its TTA)."""
+    for index, epoch in enumerate(epochs):
+        accuracy = final_accuracy(epoch) if index == len(epochs) - 1 else float(epoch["test_accuracy"])
+        if accuracy >= threshold:
+            return f"{float(epoch['elapsed_seconds']) / 60:.1f}"
+    return "—"
+
+
+def report(csv_path: Path, png_path: Path, table: str = "notes") -> None:
     """Draw the plot and print the README's table from the CSV."""
     all_rows = read_csv(csv_path)
-    draw_plot(all_rows, png_path, "CIFAR-10 test accuracy per epoch (ring: final accuracy with --tta)")
+    runs: dict[tuple[int, int], list[dict]] = {}
+    for row in all_rows:
+        runs.setdefault(row_key(row), []).append(row)
+    first_seed = [r for r in all_rows if row_key(r)[1] == 0]
+    draw_plot(first_seed, png_path, "CIFAR-10 test accuracy per epoch (ring: final accuracy with --tta)")
     print(f"\nwrote {png_path}\n")
+    if table == "time":
+        print_time_table(runs)
+        return
     print("| row | command | epochs | test accuracy, last epoch | best epoch | minutes |\n|---|---|---|---|---|---|")
-    for number in sorted({int(r["row"]) for r in all_rows}):
-        epochs = [r for r in all_rows if int(r["row"]) == number]
+    for (number, seed), epochs in sorted(runs.items()):
+        if seed:
+            continue
         last = epochs[-1]
         accuracy = f"**{100 * float(last['test_accuracy']):.2f}%**"
         if last["test_accuracy_tta"]:
@@ -236,6 +309,36 @@ def report(csv_path: Path, png_path: Path) -> None:
         command = last["command"].replace(" --image-folder ../shared/data/cifar10", "")
         minutes = float(last["process_seconds"]) / 60
         print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {best_text} | {minutes:.1f} |")
+
+
+def print_time_table(runs: dict[tuple[int, int], list[dict]]) -> None:
+    """The time-to-accuracy table (seed 0), then the spread over seeds of every row run with several."""
+    header = "| row | command | epochs | final accuracy | minutes | to 85% | to 88% | to 90% |"
+    print(header + "\n|---|---|---|---|---|---|---|---|")
+    for (number, seed), epochs in sorted(runs.items()):
+        if seed:
+            continue
+        last = epochs[-1]
+        accuracy = f"**{100 * final_accuracy(last):.2f}%**"
+        if last["test_accuracy_tta"]:
+            accuracy += f" ({100 * float(last['test_accuracy']):.2f}% without TTA)"
+        command = last["command"].replace(" --image-folder ../shared/data/cifar10", "")
+        times = " | ".join(minutes_to(epochs, threshold) for threshold in THRESHOLDS)
+        minutes = float(last["process_seconds"]) / 60
+        print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {minutes:.1f} | {times} |")
+    for number in sorted({n for n, _ in runs}):
+        seeds = sorted(seed for n, seed in runs if n == number)
+        if len(seeds) < 2:
+            continue
+        finals = [100 * final_accuracy(runs[number, seed][-1]) for seed in seeds]
+        minutes = [float(runs[number, seed][-1]["process_seconds"]) / 60 for seed in seeds]
+        mean = sum(finals) / len(finals)
+        spread = (sum((f - mean) ** 2 for f in finals) / (len(finals) - 1)) ** 0.5
+        print(
+            f"\nrow {number}, seeds {', '.join(map(str, seeds))}: final accuracy {mean:.2f}% ± {spread:.2f} "
+            f"(standard deviation; from {min(finals):.2f}% to {max(finals):.2f}%), "
+            f"{min(minutes):.1f}-{max(minutes):.1f} minutes"
+        )
 
 
 if __name__ == "__main__":

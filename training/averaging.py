@@ -23,8 +23,8 @@ class WeightAverage:
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        """average <- average + (1 - d) (weights - average). d ramps up from 0.1 (so that the first
-        steps' random weights are soon forgotten) to --ema."""
+        """average <- average + (1 - d) (weights - average), where d = min(--ema, (1 + n) / (10 + n)) after
+        n updates: small at first (2/11 on the first), so that the starting weights are soon forgotten."""
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
         averaged = [t for t in self.model.state_dict().values() if t.is_floating_point()]

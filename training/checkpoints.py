@@ -19,7 +19,7 @@ import torch
 
 from training.cli import UserError, error_summary
 
-CHECKPOINT_FORMAT = "pytorch-notes-cifar10-checkpoint/2"
+CHECKPOINT_FORMAT = "pytorch-notes-cifar10-checkpoint/3"  # 3: optimizer groups, "ema"
 
 
 @dataclass
@@ -102,7 +102,13 @@ def load_checkpoint(path) -> dict:
         raise UserError(
             f"cannot read checkpoint {path}: it is truncated or not a checkpoint ({error_summary(error)})"
         ) from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+    found = checkpoint.get("format", "") if isinstance(checkpoint, dict) else ""
+    if found.startswith(CHECKPOINT_FORMAT.split("/")[0]) and found != CHECKPOINT_FORMAT:
+        raise UserError(
+            f"{path} was written by another version of 10_train_cifar10.py ({found}); start a new run "
+            "(its weights stay readable: torch.load(path, weights_only=True)['model'])"
+        )
+    if found != CHECKPOINT_FORMAT:
         raise UserError(f"{path} is not a checkpoint written by this version of 10_train_cifar10.py")
     return checkpoint
 

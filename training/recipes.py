@@ -17,8 +17,8 @@ AIRBENCH_SWITCHES = {
 RECIPES = {
     "notes": {},
     "fast": {
-        "model": "fastnet",
-        "epochs": 9,
+        "model": "fastnet-wide",
+        "epochs": 10,  # sized to take no longer than the notes' 20-epoch run on a 2-core AMX CPU
         "batch_size": 256,
         "lr": 0.2,
         "momentum": 0.9,

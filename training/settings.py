@@ -68,7 +68,8 @@ EXAMPLE = "checkpoints/<run-name>/last.pt"
 
 
 def build_parser(description: str = "") -> argparse.ArgumentParser:
-    """The flags; parse_args returns only those named (argument_default=SUPPRESS), defaults come from Settings."""
+    """The flags; parse_args returns only those named (argument_default=SUPPRESS), defaults come from Settings.
+    The recipe's on/off switches come in pairs (--tta / --no-tta) so that a flag can undo a preset's choice."""
     d = Settings()
     parser = argparse.ArgumentParser(
         description=description,
@@ -80,7 +81,9 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     group.add_argument("--batch-size", type=positive_int, help=f"images per step (default: {d.batch_size})")
     group.add_argument("--lr", type=non_negative_float, help=f"learning rate (default: {d.lr})")
     group.add_argument("--momentum", type=non_negative_float, help=f"SGD momentum (default: {d.momentum:g})")
-    group.add_argument("--nesterov", action="store_true", help="Nesterov momentum (needs --momentum above 0)")
+    group.add_argument(
+        "--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum (needs --momentum above 0)"
+    )
     group.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay (default: 0)")
     group.add_argument("--model", choices=sorted(MODELS), help=f"the network (default: {d.model})")
     group.add_argument(
@@ -89,15 +92,23 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         help="put 1 - S on the true class and spread S over all ten (CrossEntropyLoss; default: 0)",
     )
     group.add_argument("--schedule", choices=SCHEDULES, help="learning rate: warm-up then decay (default: none)")
-    group.add_argument("--augment", action="store_true", help="random crop (padded) + horizontal flip each epoch")
+    group.add_argument(
+        "--augment", action=argparse.BooleanOptionalAction, help="random crop (padded) + horizontal flip each epoch"
+    )
     group.add_argument(
         "--augment-padding",
         type=positive_int,
         help=f"--augment pads by this many pixels, then crops 32x32 back out (default: {d.augment_padding})",
     )
-    group.add_argument("--normalize", action="store_true", help="subtract CIFAR-10's channel mean, divide by std")
-    group.add_argument("--tta", action="store_true", help="the final test averages each image with its mirror image")
-    group.add_argument("--tta-crops", action="store_true", help="with --tta: add one-pixel shifts (6 views, not 2)")
+    group.add_argument(
+        "--normalize", action=argparse.BooleanOptionalAction, help="subtract CIFAR-10's channel mean, divide by std"
+    )
+    group.add_argument(
+        "--tta", action=argparse.BooleanOptionalAction, help="the final test averages each image with its mirror image"
+    )
+    group.add_argument(
+        "--tta-crops", action=argparse.BooleanOptionalAction, help="with --tta: add one-pixel shifts (6 views, not 2)"
+    )
 
     group = parser.add_argument_group("airbench's ideas, one switch each (all off by default)")
     group.add_argument(
@@ -113,7 +124,9 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         help="freeze BatchNorm's scale at 1 and train its bias at X times --lr (default: 0, off)",
     )
     group.add_argument(
-        "--dirac-init", action="store_true", help="start every trained convolution as an identity (Dirac)"
+        "--dirac-init",
+        action=argparse.BooleanOptionalAction,
+        help="start every trained convolution as an identity (Dirac)",
     )
     group.add_argument(
         "--flip",
@@ -159,7 +172,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--amp",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         help="bf16 mixed precision on CUDA and on CPUs with native bf16 (AMX); elsewhere it does nothing",
     )
 
@@ -207,11 +220,12 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         raise UserError(f"--label-smoothing must be between 0 and 1 (it was {settings.label_smoothing})")
     if not 0 <= settings.seed < 2**32:
         raise UserError(f"--seed must be between 0 and 2**32 - 1 (it was {settings.seed})")
-    if settings.flip != "random" and not settings.augment:
+    # A switch that depends on another is an error when named alone (a recipe's own choice just rests).
+    if "flip" in given and settings.flip != "random" and not settings.augment:
         raise UserError("--flip alternate mirrors the --augment images; add --augment")
-    if settings.tta_crops and not settings.tta:
+    if given.get("tta_crops") and not settings.tta:
         raise UserError("--tta-crops adds views to --tta; add --tta")
-    if settings.stem_bias_epochs and not settings.model.startswith("fastnet"):
+    if "stem_bias_epochs" in given and settings.stem_bias_epochs and not settings.model.startswith("fastnet"):
         raise UserError(f"--stem-bias-epochs is for the fastnet models' whitening stem (the model is {settings.model})")
     if settings.nesterov and settings.momentum <= 0:
         raise UserError("--nesterov needs --momentum above 0 (for example --momentum 0.9)")

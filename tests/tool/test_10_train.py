@@ -25,7 +25,9 @@ from conftest import (
 )
 from PIL import Image
 
+import training.device
 from training.data import CIFAR10_CLASSES
+from training.device import cpu_has_bf16
 
 TRAIN = "10_train_cifar10.py"
 FAST = ("--fake-data", "--compile", "off", "--device", "cpu")
@@ -300,10 +302,31 @@ def test_progress_lines_when_output_is_not_a_terminal(trained):
     assert all(re.match(r"epoch 1/2: \d+% \(\d+/16\)  loss \d+\.\d{3}$", line) for line in lines), lines
 
 
-def test_amp_on_a_cpu_says_it_does_nothing(tmp_path):
+NO_BF16_NOTE = "--amp: mixed precision does nothing here (this CPU has no native bf16"
+
+
+def test_amp_on_this_cpu_says_what_it_does(tmp_path):
     result = train_here(tmp_path, "--epochs", "1", "--amp")
     assert_ok(result)
-    assert "--amp: mixed precision is for CUDA" in result.stdout
+    if cpu_has_bf16():
+        assert "--amp: bf16 mixed precision on cpu" in result.stdout
+        assert NO_BF16_NOTE not in result.stdout
+    else:
+        assert NO_BF16_NOTE in result.stdout and "training stays float32" in result.stdout
+        assert "bf16 mixed precision on cpu" not in result.stdout
+
+
+def test_amp_on_a_cpu_without_bf16_says_it_does_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(training.device, "cpu_has_bf16", lambda: False)
+    result = train_here(tmp_path, "--epochs", "1", "--amp")
+    assert_ok(result)
+    assert NO_BF16_NOTE in result.stdout and "training stays float32" in result.stdout
+    assert "bf16 mixed precision on cpu" not in result.stdout
+
+
+def test_no_amp_note_without_amp(trained):
+    _, result = trained
+    assert "--amp" not in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
+import sys
 
-from conftest import assert_clean_error, assert_ok, run_in_process, run_script
+from conftest import ROOT, assert_clean_error, assert_ok, run_in_process, run_script
 from PIL import Image
 from test_fast_path import make_image_folder
+
+sys.path.insert(0, str(ROOT / "bench"))
+import ablation  # noqa: E402
 
 
 def test_a_row_runs_and_lands_in_the_csv_and_the_plot(tmp_path):
@@ -14,6 +20,8 @@ def test_a_row_runs_and_lands_in_the_csv_and_the_plot(tmp_path):
     csv_path, png_path = tmp_path / "out" / "ablation.csv", tmp_path / "out" / "ablation.png"
     result = run_script(
         "bench/ablation.py",
+        "--table",
+        "notes",
         "--image-folder",
         folder,
         "--rows",
@@ -39,7 +47,9 @@ def test_a_row_runs_and_lands_in_the_csv_and_the_plot(tmp_path):
         assert len(image.getcolors(1 << 16)) > 2, "something was drawn"
 
     png_path.unlink()
-    redraw = run_in_process("bench/ablation.py", "--report-only", "--csv", csv_path, "--png", png_path, cwd=tmp_path)
+    redraw = run_in_process(
+        "bench/ablation.py", "--table", "notes", "--report-only", "--csv", csv_path, "--png", png_path, cwd=tmp_path
+    )
     assert_ok(redraw)
     assert png_path.is_file()
 
@@ -51,3 +61,38 @@ def test_bad_input_gives_one_line(tmp_path):
     assert_clean_error(run("--rows", "1"), "--image-folder is required")
     assert_clean_error(run("--image-folder", tmp_path / "nowhere"), "train/ and test/")
     assert_clean_error(run("--report-only", "--csv", tmp_path / "none.csv"), "no CSV")
+    assert_clean_error(run("--rows", "12", "--image-folder", tmp_path), "rows 1 to 11")
+
+
+def test_time_table_rows_add_one_idea_each():
+    """Row 2 is the fast recipe with every idea off; each later row switches one more on; the last is
+    --recipe fast itself, and row 1 the notes' default."""
+    rows = ablation.TIME_ROWS[: ablation.SEED_ROW]
+    assert rows[0][1] == [] and rows[-1][1] == ["--recipe", "fast"]
+    assert ablation.TIME_ROWS[-1][1] == ["--recipe", "fast", "--epochs", "18"]
+    for (_, before), (_, after) in zip(rows[1:], rows[2:]):
+        assert len(after) < len(before) and " ".join(before).startswith(" ".join(after[:1]))
+    off_flags = [flag for _, off in ablation.IDEAS for flag in off]
+    assert rows[1][1] == ["--recipe", "fast", *off_flags]
+
+
+def test_time_table_minutes_to_accuracy_and_seed_spread(tmp_path):
+    """The report finds the first epoch at each threshold (the last epoch counting its TTA) and the seed spread."""
+
+    def epoch(row, seed, number, accuracy, tta="", elapsed=60.0):
+        return {"row": row, "label": f"row {row}", "command": "python 10_train_cifar10.py --recipe fast",
+                "epoch": number, "train_loss": 1, "test_loss": 1, "test_accuracy": accuracy,
+                "test_accuracy_tta": tta, "epoch_seconds": 60, "elapsed_seconds": elapsed * number,
+                "process_seconds": 200, "seed": seed}  # fmt: skip
+
+    rows = [epoch(1, 0, 1, 0.80), epoch(1, 0, 2, 0.86), epoch(1, 0, 3, 0.895, tta=0.901)]
+    rows += [epoch(1, 1, 3, 0.89, tta=0.895), epoch(1, 2, 3, 0.89, tta=0.905)]
+    csv_path = tmp_path / "t.csv"
+    ablation.write_csv(csv_path, rows)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        ablation.report(csv_path, tmp_path / "t.png", "time")
+    table = printed.getvalue()
+    line = next(line for line in table.splitlines() if line.startswith("| 1. row 1"))
+    assert line.endswith("| 3.3 | 2.0 | 3.0 | 3.0 |"), line  # 85% at epoch 2; 88% and 90% only with the TTA
+    assert "**90.10%** (89.50% without TTA)" in line
+    assert "row 1, seeds 0, 1, 2: final accuracy 90.03% ± 0.50" in table

@@ -1,0 +1,186 @@
+"""Where one training step's time goes on the CPU: torch.profiler over 10_train_cifar10.py's step.
+
+Builds the --recipe's model, SGD optimizer (with its parameter groups), loss and --amp as the
+training tool does, feeds it one random batch already in the model's input form (float,
+normalized per the recipe, channels_last), runs 3 warm-up steps, then profiles --steps more.
+Every op's self CPU time (its own time, less that of the ops it calls) goes to the first group that
+its name, or else the name of the nearest op around it, matches; so nothing is counted twice and the
+groups add up to the profiled total. Prints the groups (ms per step, % of the total), the total
+and images/s, then the 8 ops with the most self time (with the convolutions' input shapes).
+'other' is mostly Python between the ops; with --compile on it also holds the code that inductor
+fuses ('## Call CompiledFxGraph ...'): only the ops it calls out to (convolutions, matmuls) keep
+their groups.
+
+    python bench/profile_step.py                          # --recipe fast: fastnet, batch 256, amp
+    python bench/profile_step.py --recipe notes           # MyModel, batch 64, SGD lr 0.01
+    python bench/profile_step.py --threads 1 --no-amp --steps 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # read as torch loads: no "gpuGetDeviceCount failed" on a CPU
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from training.cli import positive_int, run_main  # noqa: E402
+from training.data import to_model_input  # noqa: E402
+from training.device import CHANNELS_LAST, amp_active, autocast, maybe_compile  # noqa: E402
+from training.models import MODELS  # noqa: E402
+from training.optimizer import param_groups  # noqa: E402
+from training.recipes import RECIPES  # noqa: E402
+from training.settings import Settings  # noqa: E402
+
+STEP = "profile_step: one step"  # the record_function around each profiled step
+WARM_UP_STEPS = 3
+# (group, name fragments), tried in order on an op's lower-cased name: the first match wins.
+GROUPS = (
+    ("convolution backward", ("convolution_backward", "convolutionbackward")),
+    ("convolution forward", ("mkldnn_convolution", "convolution", "conv2d")),
+    ("BatchNorm (fwd+bwd)", ("batch_norm", "batchnorm")),
+    ("ReLU (fwd+bwd)", ("threshold_backward", "relu", "clamp_min")),
+    ("max pooling (fwd+bwd)", ("max_pool", "maxpool")),
+    ("loss", ("cross_entropy", "log_softmax", "logsoftmax", "nll_loss", "nllloss")),
+    ("optimizer step", ("optimizer.", "_foreach", "sgd")),
+    ("conversions / copies", ("_to_copy", "tocopy", "copy_")),
+    ("linear / matmul", ("addmm", "mm", "linear", "matmul")),
+)
+OTHER = "other"
+CONVERSIONS = "conversions / copies"
+EXACT = {"aten::to": CONVERSIONS}  # the cast's wrapper: its child aten::_to_copy matches anyway
+
+
+def own_group(name: str) -> str | None:
+    if name in EXACT:
+        return EXACT[name]
+    lowered = name.lower()
+    return next((group for group, fragments in GROUPS if any(f in lowered for f in fragments)), None)
+
+
+def group_of(event) -> str:
+    """The group of the op's own name, else of the nearest enclosing op's, else 'other'."""
+    while event is not None and event.name != STEP:
+        if group := own_group(event.name):
+            return group
+        event = event.cpu_parent
+    return OTHER
+
+
+def shapes_text(shapes) -> str:
+    return ", ".join("x".join(map(str, shape)) for shape in shapes if shape)[:60]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="fast",
+        help="model, batch size, SGD settings, loss and --amp as 10_train_cifar10.py --recipe NAME (default: fast)",
+    )
+    parser.add_argument("--model", choices=sorted(MODELS), help="the network (default: the recipe's)")
+    parser.add_argument("--batch-size", type=positive_int, help="images per step (default: the recipe's)")
+    parser.add_argument(
+        "--amp",
+        action=argparse.BooleanOptionalAction,
+        help="bf16 autocast, where this CPU computes bf16 natively (default: the recipe's)",
+    )
+    parser.add_argument(
+        "--compile",
+        choices=["on", "off"],
+        default="off",
+        help="on: torch.compile the model and warm it up before profiling (default: off)",
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, help="torch.set_num_threads(N) (default: torch's, usually the cores)"
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, default=5, help=f"steps profiled, after {WARM_UP_STEPS} warm-up steps (default 5)"
+    )
+    args = parser.parse_args()
+
+    settings = Settings(**RECIPES[args.recipe])
+    for key in ("model", "batch_size", "amp"):
+        if getattr(args, key) is not None:
+            setattr(settings, key, getattr(args, key))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cpu")
+    amp = "on (bf16 autocast)" if amp_active(settings.amp, device) else "off"
+    if settings.amp and not amp_active(settings.amp, device):
+        amp = "off (asked for, but this CPU has no native bf16)"
+    print(f"threads: {torch.get_num_threads()}, amp: {amp}, model: {settings.model}, batch: {settings.batch_size}")
+
+    # 10_train_cifar10.py's model, loss and optimizer; one random batch in the model's input form
+    torch.manual_seed(0)
+    model = MODELS[settings.model]().to(device, memory_format=torch.channels_last)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
+    optimizer = torch.optim.SGD(
+        param_groups(model, settings),
+        lr=settings.lr,
+        momentum=settings.momentum,
+        nesterov=settings.nesterov,
+        weight_decay=settings.weight_decay,
+    )
+    images = torch.randint(0, 256, (settings.batch_size, 3, 32, 32), dtype=torch.uint8)
+    x, y = to_model_input(images, settings.normalize, CHANNELS_LAST), torch.randint(0, 10, (settings.batch_size,))
+    train_model, note = maybe_compile(model, args.compile, device, x, y, loss_fn)
+    print(f"{note}; {args.steps} profiled step{'s' if args.steps > 1 else ''} after {WARM_UP_STEPS} warm-up steps")
+
+    def step():  # the training loop's step
+        with autocast(settings.amp, device):
+            loss = loss_fn(train_model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(WARM_UP_STEPS):
+        step()
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        started = time.perf_counter()
+        for _ in range(args.steps):
+            with record_function(STEP):
+                step()
+        wall_ms = (time.perf_counter() - started) * 1000 / args.steps
+
+    events = prof.events()
+    total_ms = sum(e.cpu_time_total for e in events if e.name == STEP) / 1000 / args.steps
+    groups = {group: 0.0 for group, _ in GROUPS}
+    groups[OTHER] = 0.0
+    for event in events:  # the step's own self time is Python between the ops: 'other'
+        groups[group_of(event)] += event.self_cpu_time_total / 1000 / args.steps
+    order = ["convolution forward", "convolution backward", "BatchNorm (fwd+bwd)", "ReLU (fwd+bwd)"]
+    order += ["max pooling (fwd+bwd)", "linear / matmul", "loss", "optimizer step", CONVERSIONS, OTHER]
+
+    print("\nwhere the time goes (self CPU time per step)")
+    print(f"{'group':<24}{'ms/step':>10}{'%':>8}")
+    for group in order:
+        print(f"{group:<24}{groups[group]:10.3f}{100 * groups[group] / total_ms:7.1f}%")
+    print(f"{'total':<24}{total_ms:10.3f}{100.0:7.1f}%")
+    grouped = sum(groups.values())
+    print(
+        f"profiled total per step: {total_ms:.3f} ms, {settings.batch_size / total_ms * 1000:.0f} images/s "
+        f"(wall {wall_ms:.3f} ms per step with the profiler on)"
+    )
+    if abs(grouped - total_ms) > 0.02 * total_ms:
+        print(f"note: the groups add up to {grouped:.3f} ms, not the total: some ops ran outside the step")
+
+    print("\ntop 8 ops by self CPU time (per step)")
+    print(f"{'op':<44}{'ms/step':>10}{'%':>8}{'calls':>7}  input shapes (convolutions)")
+    ops = [e for e in prof.key_averages(group_by_input_shape=True) if e.key != STEP]
+    for op in sorted(ops, key=lambda e: e.self_cpu_time_total, reverse=True)[:8]:
+        ms = op.self_cpu_time_total / 1000 / args.steps
+        shapes = shapes_text(op.input_shapes) if own_group(op.key) and "convolution" in own_group(op.key) else ""
+        calls = op.count / args.steps
+        print(f"{op.key[:43]:<44}{ms:10.3f}{100 * ms / total_ms:7.1f}%{calls:7.0f}  {shapes}")
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,107 @@
+"""bench/train_speed.py (notes' loop, project step, ceiling) and bench/profile_step.py, at tiny sizes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from conftest import assert_clean_error, assert_ok, run_in_process
+
+from training.recipes import RECIPES
+
+TINY_SPEED = ("--fake-data", "--images", "64", "--rounds", "1", "--batch-size", "16", "--compile", "off")
+SPEED_ROW = re.compile(r"^(notes' loop|project step|ceiling) +(\S+), batch (\d+) +: +(\d+) images/s", re.MULTILINE)
+GROUPS = (
+    "convolution forward",
+    "convolution backward",
+    "BatchNorm (fwd+bwd)",
+    "ReLU (fwd+bwd)",
+    "max pooling (fwd+bwd)",
+    "linear / matmul",
+    "loss",
+    "optimizer step",
+    "conversions / copies",
+    "other",
+)
+
+
+@pytest.fixture
+def one_thread(monkeypatch):
+    """Tiny batches in this process: one thread is as quick, and does not fight other work for the cores."""
+    monkeypatch.setenv("KINETO_LOG_LEVEL", "5")  # profile_step.py sets it if unset; undone after the test
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize(
+    "recipe, model, reference_batch",
+    [
+        ("notes", "mymodel", 16),
+        ("fast", RECIPES["fast"]["model"], 64),
+    ],  # fast: the notes' loop stays MyModel at batch 64
+)
+def test_train_speed_prints_three_rows_the_ceiling_share_and_speedup_last(
+    tmp_path, one_thread, recipe, model, reference_batch
+):
+    result = run_in_process("bench/train_speed.py", *TINY_SPEED, "--device", "cpu", "--recipe", recipe, cwd=tmp_path)
+    assert_ok(result)
+    rows = {
+        name: (row_model, int(batch), int(rate)) for name, row_model, batch, rate in SPEED_ROW.findall(result.stdout)
+    }
+    assert set(rows) == {"notes' loop", "project step", "ceiling"}, result.stdout
+    assert rows["notes' loop"][:2] == ("mymodel", reference_batch)
+    assert rows["project step"][:2] == rows["ceiling"][:2] == (model, 16), "--batch-size wins over the recipe's"
+    assert all(rate > 0 for *_, rate in rows.values())
+    assert re.search(r"^project = \d+% of ceiling$", result.stdout, re.MULTILINE), result.stdout
+    assert re.fullmatch(r"speedup \d+\.\d\dx", result.stdout.splitlines()[-1]), "tests and readers parse the last line"
+
+
+def test_train_speed_no_amp_wins_over_the_fast_recipe(tmp_path, one_thread):
+    flags = (*TINY_SPEED, "--device", "cpu", "--recipe", "fast")
+    with_amp = run_in_process("bench/train_speed.py", *flags, cwd=tmp_path)
+    without = run_in_process("bench/train_speed.py", *flags, "--no-amp", cwd=tmp_path)
+    assert_ok(with_amp)
+    assert_ok(without)
+    assert "--amp:" in with_amp.stdout, "the fast recipe turns --amp on (its note says what it does here)"
+    assert "--amp:" not in without.stdout
+
+
+def group_table(stdout: str) -> tuple[dict[str, float], float]:
+    """The group rows (name -> ms per step) and the total row's ms of profile_step.py's first table."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("group"))
+    rows, total = {}, None
+    for line in lines[start + 1 :]:
+        match = re.fullmatch(r"(.+?) +([\d.]+) +([\d.]+)%", line)
+        assert match, f"not a table row: {line!r}\n{stdout}"
+        if match[1] == "total":
+            total = float(match[2])
+            break
+        rows[match[1]] = float(match[2])
+    return rows, total
+
+
+@pytest.mark.parametrize("recipe, model", [("fast", RECIPES["fast"]["model"]), ("notes", "mymodel")])
+def test_profile_step_groups_add_up_to_the_total(tmp_path, one_thread, recipe, model):
+    result = run_in_process(
+        "bench/profile_step.py", "--recipe", recipe, "--steps", "1", "--batch-size", "4", "--no-amp", cwd=tmp_path
+    )
+    assert_ok(result)
+    assert re.search(rf"^threads: 1, amp: off, model: {model}, batch: 4$", result.stdout, re.MULTILINE), result.stdout
+    rows, total = group_table(result.stdout)
+    assert list(rows) == list(GROUPS)
+    assert rows["convolution forward"] > 0 and rows["convolution backward"] > 0
+    assert total > 0 and sum(rows.values()) == pytest.approx(total, rel=0.03)
+    printed = re.search(r"^profiled total per step: ([\d.]+) ms, (\d+) images/s", result.stdout, re.MULTILINE)
+    assert printed and float(printed[1]) == pytest.approx(total) and int(printed[2]) > 0
+    top = result.stdout.split("top 8 ops by self CPU time", 1)[1].splitlines()[2:]
+    assert len(top) == 8
+    conv_rows = [line for line in top if "convolution" in line]
+    assert conv_rows and all(re.search(r"\b4x\d+x\d+x\d+\b", line) for line in conv_rows), "batch 4: NCHW shapes"
+
+
+def test_profile_step_refuses_zero_steps(tmp_path):
+    assert_clean_error(run_in_process("bench/profile_step.py", "--steps", "0", cwd=tmp_path), "--steps")
