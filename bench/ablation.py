@@ -26,6 +26,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,7 +50,7 @@ NOTES_ROWS = [
         ["--epochs", "10", "--model", "mymodel-bn", "--augment", "--lr", "0.05", "--momentum", "0.9", "--nesterov"]
         + ["--weight-decay", "5e-4", "--schedule", "onecycle"],
     ),
-    ("--recipe fast", ["--recipe", "fast"]),
+    ("FastNet recipe", []),  # --recipe fast as it was before the airbench ideas: TIME_ROWS[1]'s flags, below
 ]
 
 # --table time: today's --recipe fast with the ideas not yet added switched off, one more added per row.
@@ -61,13 +62,14 @@ IDEAS = [  # (label, the flags that switch the idea off)
     ("+ alternating flips", ["--flip", "random"]),
     ("+ 6-view TTA", ["--no-tta-crops"]),
     ("+ stem bias frozen after 3 epochs", ["--stem-bias-epochs", "0"]),
-    ("+ sized to the notes' time", ["--model", "fastnet", "--epochs", "9"]),
+    ("+ fastnet-wide, 10 epochs", ["--model", "fastnet", "--epochs", "9"]),
 ]
 TIME_ROWS = [("notes' default, 20 epochs", [])] + [
     ("--recipe fast before" if index == 0 else IDEAS[index - 1][0], ["--recipe", "fast", *flags])
     for index in range(len(IDEAS) + 1)
     for flags in [[flag for _, off in IDEAS[index:] for flag in off]]
 ]
+NOTES_ROWS[-1] = (NOTES_ROWS[-1][0], TIME_ROWS[1][1])
 SEED_ROW = len(TIME_ROWS)  # --seeds reruns this row: --recipe fast itself
 # Past the notes' time: how long the same recipe needs for 90%.
 TIME_ROWS.append(("longer: 18 epochs", ["--recipe", "fast", "--epochs", "18"]))
@@ -87,7 +89,19 @@ CSV_COLUMNS = [
     "process_seconds",
     "seed",
 ]
-COLOURS = ["#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#d62728", "#8c564b", "#e377c2", "#17becf", "#000000"]
+COLOURS = [
+    "#7f7f7f",
+    "#1f77b4",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#d62728",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#000000",
+    "#bcbd22",
+]
 
 
 def command_for(row_flags: list[str], image_folder: str) -> list[str]:
@@ -159,14 +173,16 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 def draw_plot(rows: list[dict], path: Path, title: str) -> None:
     """Test accuracy (%) against whole-process minutes, one line per row; the last point of a
     row that used --tta is drawn as a ring at its flip-averaged accuracy."""
-    width, height = 960, 600
-    left, right, top, bottom = 70, 300, 50, 60
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=14)
     series = {}
     for row in rows:
         series.setdefault(int(row["row"]), []).append(row)
+    labels = [f"{number}. {points[-1]['label']}: 100.0%" for number, points in series.items()]
+    left, top, bottom = 70, 50, 60
+    right = max(300, 60 + int(max(font.getlength(label) for label in labels)))  # room for the legend
+    width, height = left + 590 + right, 600
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
     max_minutes = max(float(r["elapsed_seconds"]) for r in rows) / 60
     x_max = max(5, 5 * int(max_minutes / 5 + 1))
 
@@ -224,7 +240,12 @@ def main():
     parser.add_argument("--image-folder", help="CIFAR-10 as train/<class>/*.png and test/<class>/*.png")
     parser.add_argument("--rows", type=int, nargs="+", metavar="N", help="rows to run, from 1 (default: all)")
     parser.add_argument(
-        "--seeds", type=int, nargs="+", default=[], metavar="S", help="also rerun the last row with these seeds"
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="S",
+        help="also rerun the --recipe fast row (--table notes: the last row) with these seeds",
     )
     parser.add_argument("--csv", help="default: bench/results/<ablation_cpu|time_to_accuracy_cpu>.csv")
     parser.add_argument("--png", help="default: the CSV's name with .png")
@@ -306,7 +327,7 @@ def report(csv_path: Path, png_path: Path, table: str = "notes") -> None:
             accuracy = f"**{100 * float(last['test_accuracy_tta']):.2f}%** with TTA ({100 * float(last['test_accuracy']):.2f}% without)"
         best = max(epochs, key=lambda r: float(r["test_accuracy"]))
         best_text = f"{100 * float(best['test_accuracy']):.2f}% (epoch {best['epoch']})"
-        command = last["command"].replace(" --image-folder ../shared/data/cifar10", "")
+        command = re.sub(r" --image-folder \S+", "", last["command"])
         minutes = float(last["process_seconds"]) / 60
         print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {best_text} | {minutes:.1f} |")
 
@@ -322,7 +343,7 @@ def print_time_table(runs: dict[tuple[int, int], list[dict]]) -> None:
         accuracy = f"**{100 * final_accuracy(last):.2f}%**"
         if last["test_accuracy_tta"]:
             accuracy += f" ({100 * float(last['test_accuracy']):.2f}% without TTA)"
-        command = last["command"].replace(" --image-folder ../shared/data/cifar10", "")
+        command = re.sub(r" --image-folder \S+", "", last["command"])
         times = " | ".join(minutes_to(epochs, threshold) for threshold in THRESHOLDS)
         minutes = float(last["process_seconds"]) / 60
         print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {minutes:.1f} | {times} |")

@@ -11,7 +11,7 @@ and images/s, then the 8 ops with the most self time (with the convolutions' inp
 fuses ('## Call CompiledFxGraph ...'): only the ops it calls out to (convolutions, matmuls) keep
 their groups.
 
-    python bench/profile_step.py                          # --recipe fast: fastnet, batch 256, amp
+    python bench/profile_step.py                          # --recipe fast: fastnet-wide, batch 256, amp
     python bench/profile_step.py --recipe notes           # MyModel, batch 64, SGD lr 0.01
     python bench/profile_step.py --threads 1 --no-amp --steps 10
 """

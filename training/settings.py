@@ -144,7 +144,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     group.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        help="a preset: 'fast' = fastnet and the switches above, tuned for a CPU; 'gpu' = the same, sized "
+        help="a preset: 'fast' = fastnet-wide, 10 epochs and the switches above, for a CPU; 'gpu' = the same, sized "
         "for one GPU (flags given still win; default: notes)",
     )
     group.add_argument("--seed", type=int, help="random seed: same seed + flags = same run on a CPU (default: 0)")

@@ -43,7 +43,7 @@ def test_a_row_runs_and_lands_in_the_csv_and_the_plot(tmp_path):
     assert all(0 <= float(r["test_accuracy"]) <= 1 for r in rows)
     assert "| 2. + ReLU | `python 10_train_cifar10.py" in result.stdout, "prints the README table row"
     with Image.open(png_path) as image:
-        assert image.size == (960, 600)
+        assert image.size[0] >= 960 and image.size[1] == 600
         assert len(image.getcolors(1 << 16)) > 2, "something was drawn"
 
     png_path.unlink()
