@@ -34,7 +34,7 @@ from training.cli import positive_int, run_main  # noqa: E402
 from training.data import to_model_input  # noqa: E402
 from training.device import CHANNELS_LAST, amp_active, autocast, maybe_compile  # noqa: E402
 from training.models import MODELS  # noqa: E402
-from training.optimizer import param_groups  # noqa: E402
+from training.optimizer import make_optimizer  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.settings import Settings  # noqa: E402
 
@@ -122,13 +122,7 @@ def main():
     torch.manual_seed(0)
     model = MODELS[settings.model]().to(device, memory_format=torch.channels_last)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
-    optimizer = torch.optim.SGD(
-        param_groups(model, settings),
-        lr=settings.lr,
-        momentum=settings.momentum,
-        nesterov=settings.nesterov,
-        weight_decay=settings.weight_decay,
-    )
+    optimizer = make_optimizer(model, settings)
     images = torch.randint(0, 256, (settings.batch_size, 3, 32, 32), dtype=torch.uint8)
     x, y = to_model_input(images, settings.normalize, CHANNELS_LAST), torch.randint(0, 10, (settings.batch_size,))
     train_model, note = maybe_compile(model, args.compile, device, x, y, loss_fn)

@@ -45,7 +45,7 @@ from training.cli import add_data_flags, positive_int, run_main  # noqa: E402
 from training.data import cifar10_tensors, pil_dataset, to_model_input  # noqa: E402
 from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device  # noqa: E402
 from training.models import MODELS  # noqa: E402
-from training.optimizer import param_groups  # noqa: E402
+from training.optimizer import make_optimizer  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.settings import Settings  # noqa: E402
 
@@ -166,13 +166,7 @@ def main():
     # 10_train_cifar10.py's model, loss and optimizer for --recipe (the notes': MyModel, CrossEntropyLoss, SGD lr 0.01)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
     project_model = MODELS[settings.model]().to(device, memory_format=torch.channels_last)
-    project_optimizer = torch.optim.SGD(
-        param_groups(project_model, settings),
-        lr=settings.lr,
-        momentum=settings.momentum,
-        nesterov=settings.nesterov,
-        weight_decay=settings.weight_decay,
-    )
+    project_optimizer = make_optimizer(project_model, settings)
     reference_data, project_data = reference_batches(args, reference_batch), project_batches(args, device, settings)
     started = time.perf_counter()
     x, y = next(project_data)

@@ -37,6 +37,17 @@ def param_groups(model: nn.Module, settings) -> list[dict]:
     return groups
 
 
+def make_optimizer(model: nn.Module, settings) -> torch.optim.SGD:
+    """The SGD of 10_train_cifar10.py for `settings` (the benchmarks build theirs here; 10 writes it out)."""
+    return torch.optim.SGD(
+        param_groups(model, settings),
+        lr=settings.lr,
+        momentum=settings.momentum,
+        nesterov=settings.nesterov,
+        weight_decay=settings.weight_decay,
+    )
+
+
 def set_learning_rates(optimizer: torch.optim.Optimizer, settings, step: int, total_steps: int, epoch: int) -> None:
     """Every group's lr for this step: --lr x the schedule x the group's lr_scale. The stem bias stops
     (lr 0: momentum and weight decay cannot move it either) once --stem-bias-epochs have passed."""
