@@ -93,7 +93,7 @@ def evaluate_checkpoint(path: Path, args) -> None:
     checkpoint = load_checkpoint(path)
     settings = checkpoint["settings"]
     model = MODELS[checkpoint["model_name"]]()
-    restore_model(model, checkpoint, path, averaged=True)  # --ema runs: the averaged weights they tested
+    weights = restore_model(model, checkpoint, path, averaged=True)  # --ema runs: the averaged weights they tested
     if args.fake_data or args.image_folder or args.data_root:  # flags given now pick the data
         source = argparse.Namespace(
             fake_data=args.fake_data, image_folder=args.image_folder, data_root=args.data_root or "./dataset"
@@ -109,7 +109,7 @@ def evaluate_checkpoint(path: Path, args) -> None:
     saved = f" (saved with it: {100 * history[-1]['test_accuracy']:.2f}%)" if history else ""
     print(
         f"checkpoint {path}: {checkpoint['model_name']}, {checkpoint['progress']['epochs_done']} epochs, "
-        f"test accuracy now {100 * accuracy:.2f}% on {len(labels)} images{saved}"
+        f"test accuracy now {100 * accuracy:.2f}% on {len(labels)} images{saved}; weights: {weights}"
     )
 
 

@@ -91,7 +91,7 @@ def load_model(parser, path):
         try:
             checkpoint = load_checkpoint(path)
             model = MODELS[checkpoint["model_name"]]()
-            restore_model(model, checkpoint, path, averaged=True)
+            print(f"weights: {restore_model(model, checkpoint, path, averaged=True)}")
         except UserError as error:
             parser.exit(2, f"error: {error}\n")
         return model, checkpoint["settings"]["normalize"]

@@ -113,14 +113,17 @@ def load_checkpoint(path) -> dict:
     return checkpoint
 
 
-def restore_model(model, checkpoint: dict, path, averaged: bool = False) -> None:
+def restore_model(model, checkpoint: dict, path, averaged: bool = False) -> str:
     """The trained weights into `model`; averaged=True: the --ema average instead, where the run kept one
-    (it is what the run tested)."""
+    (it is what the run tested). Returns which of the two it loaded, in words."""
     use_average = averaged and checkpoint.get("ema")
     try:
         model.load_state_dict(checkpoint["ema"]["model"] if use_average else checkpoint["model"])
     except RuntimeError as error:
         raise UserError(f"checkpoint {path} does not fit this model ({error_summary(error)})") from None
+    if use_average:
+        return f"the moving average of the weights (--ema {checkpoint['settings']['ema']:g}), as the run tested"
+    return "the trained weights"
 
 
 def restore_run(checkpoint: dict, path, model, optimizer, device, average=None) -> RunProgress:

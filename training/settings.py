@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, dataclass, fields
 
+from torch import nn
+
 from training.checkpoints import load_checkpoint
 from training.cli import UserError, non_negative_float, non_negative_int, positive_int, unit_interval
 from training.models import MODELS
@@ -59,7 +61,8 @@ class Settings:
 
 
 # A resumed run cannot change these halfway: they fix the network, the batches or the inputs.
-FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name", "bn_bias_lr")
+# --ema too: dropping or restarting the average halfway would test other weights than the run kept.
+FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name", "bn_bias_lr", "ema")
 # These belong to one command, not to the run: never taken from a checkpoint.
 THIS_COMMAND_ONLY = ("resume", "stop_after")
 DATA_SOURCE = ("fake_data", "image_folder", "data_root")
@@ -109,6 +112,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     group.add_argument(
         "--tta-crops", action=argparse.BooleanOptionalAction, help="with --tta: add one-pixel shifts (6 views, not 2)"
     )
+    group.add_argument("--seed", type=int, help="random seed: same seed + flags = same run on a CPU (default: 0)")
 
     group = parser.add_argument_group("airbench's ideas, one switch each (all off by default)")
     group.add_argument(
@@ -147,7 +151,6 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         help="a preset: 'fast' = fastnet-wide, 10 epochs and the switches above, for a CPU; 'gpu' = the same, sized "
         "for one GPU (flags given still win; default: notes)",
     )
-    group.add_argument("--seed", type=int, help="random seed: same seed + flags = same run on a CPU (default: 0)")
 
     group = parser.add_argument_group("data (pick one source)")
     group.add_argument("--data-root", help=f"folder for torchvision's CIFAR-10 download (default: {d.data_root})")
@@ -227,6 +230,48 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         raise UserError("--tta-crops adds views to --tta; add --tta")
     if "stem_bias_epochs" in given and settings.stem_bias_epochs and not settings.model.startswith("fastnet"):
         raise UserError(f"--stem-bias-epochs is for the fastnet models' whitening stem (the model is {settings.model})")
+    if "bn_bias_lr" in given and settings.bn_bias_lr and not has_batchnorm(settings.model):
+        raise UserError(f"--bn-bias-lr trains BatchNorm's biases, and {settings.model} has no BatchNorm")
     if settings.nesterov and settings.momentum <= 0:
         raise UserError("--nesterov needs --momentum above 0 (for example --momentum 0.9)")
+    if checkpoint is not None and checkpoint["progress"]["epochs_done"] >= settings.epochs:
+        done = checkpoint["progress"]["epochs_done"]
+        raise UserError(f"the run has trained {done} epoch{'s' if done != 1 else ''} already; pass a larger --epochs")
     return settings, checkpoint
+
+
+def has_batchnorm(model_name: str) -> bool:
+    return any(isinstance(module, nn.BatchNorm2d) for module in MODELS[model_name]().modules())
+
+
+def describe(settings: Settings) -> str:
+    """The run's recipe in one line, for the header a run prints: what trains, how, and which switches
+    (a recipe's switch that the model has nothing for is left out)."""
+    optimizer = f"SGD lr {settings.lr:g}"
+    if settings.momentum:
+        optimizer += f" momentum {settings.momentum:g}" + (" (Nesterov)" if settings.nesterov else "")
+    if settings.weight_decay:
+        optimizer += f" weight decay {settings.weight_decay:g}"
+    epochs = f"{settings.epochs} epoch{'s' if settings.epochs != 1 else ''}"
+    parts = [settings.model, optimizer, f"batch {settings.batch_size}", epochs]
+    if settings.schedule != "none":
+        parts.append(f"{settings.schedule} schedule")
+    if settings.label_smoothing:
+        parts.append(f"label smoothing {settings.label_smoothing:g}")
+    if settings.augment:
+        parts.append(f"augment (pad {settings.augment_padding}, {settings.flip} flips)")
+    extras = {
+        "normalize": settings.normalize,
+        f"EMA {settings.ema:g}": settings.ema,
+        f"BN bias lr x{settings.bn_bias_lr:g}": settings.bn_bias_lr and has_batchnorm(settings.model),
+        "Dirac init": settings.dirac_init,
+        f"stem bias frozen after {settings.stem_bias_epochs} epochs": settings.stem_bias_epochs
+        and settings.model.startswith("fastnet"),
+        f"TTA ({tta_views(settings)} views)": settings.tta,
+        "--amp": settings.amp,
+    }
+    return ", ".join(parts + [name for name, on in extras.items() if on])
+
+
+def tta_views(settings: Settings) -> int:
+    return 6 if settings.tta_crops else 2

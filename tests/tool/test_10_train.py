@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -26,8 +27,10 @@ from conftest import (
 from PIL import Image
 
 import training.device
+from training.cli import UserError
 from training.data import CIFAR10_CLASSES
 from training.device import cpu_has_bf16
+from training.settings import Settings
 
 TRAIN = "10_train_cifar10.py"
 FAST = ("--fake-data", "--compile", "off", "--device", "cpu")
@@ -295,6 +298,18 @@ def test_resume_refuses_settings_that_cannot_change(tmp_path, flag, value):
     assert_clean_error(result, flag, "cannot change when resuming")
 
 
+def test_a_loss_that_blows_up_stops_the_run_even_while_finite():
+    spec = importlib.util.spec_from_file_location("train_script", ROOT / TRAIN)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    args = Settings(lr=0.2, momentum=0.9)
+    assert script.finite(2.3, args, 0, 5, script.DIVERGED_LOSS) == 2.3
+    assert script.finite(1e4, args, 0, 5) == 1e4, "an epoch's summed loss has no limit"
+    for loss in (1e9, float("nan"), float("inf")):
+        with pytest.raises(UserError, match=r"at epoch 1, step 6: .* try a lower --lr \(it was 0.2\)"):
+            script.finite(loss, args, 0, 5, script.DIVERGED_LOSS)
+
+
 def test_progress_lines_when_output_is_not_a_terminal(trained):
     _, result = trained  # run with stderr piped, as in a log file
     lines = [line for line in result.stderr.splitlines() if line.startswith("epoch 1/2: ")]
@@ -387,9 +402,11 @@ def test_bad_checkpoints(tmp_path):
     other = load(tmp_path / "checkpoints" / "ok" / "last.pt")
     other["settings"]["model"] = other["model_name"] = "fastnet"
     torch.save(other, tmp_path / "other-model.pt")
-    assert_clean_error(train_here(tmp_path, "--resume", str(tmp_path / "other-model.pt")), "does not fit")
+    other_model = train_here(tmp_path, "--resume", str(tmp_path / "other-model.pt"), "--epochs", "2")
+    assert_clean_error(other_model, "does not fit")
     done = train_here(tmp_path, "--resume", "checkpoints/ok/last.pt")
-    assert_clean_error(done, "--epochs")
+    assert_clean_error(done, "trained 1 epoch already", "pass a larger --epochs")
+    assert "device:" not in done.stdout, "a finished run says so before it loads the data"
 
 
 def test_a_taken_run_name_is_refused_and_the_old_run_kept(tmp_path):

@@ -37,6 +37,7 @@ def test_save_load_both_ways_and_the_checkpoint(trained):
     assert "weights_only=False) -> MyModel, same weights: True" in out
     assert "load_state_dict(torch.load(path, weights_only=True)) -> same weights: True" in out
     assert "checkpoints/r/best.pt: mymodel, 1 epochs, test accuracy now" in out
+    assert out.rstrip().endswith("; weights: the trained weights"), "a run without --ema: its own weights"
     saved = torch.load(trained / "checkpoints" / "r" / "best.pt", weights_only=True)
     assert f"saved with it: {100 * saved['progress']['history'][-1]['test_accuracy']:.2f}%" in out
     assert (trained / "saved_models" / "mymodel_method1.pth").is_file()
@@ -66,6 +67,7 @@ def test_predict_any_image_top3(trained):
     names = make_images(trained)
     result = run_script("12_predict.py", *names, cwd=trained)
     assert_ok(result)
+    assert "weights: the trained weights" in result.stdout
     for name in names:
         (line,) = [line for line in result.stdout.splitlines() if line.startswith(f"{name}: ")]
         guesses = line.split(": ", 1)[1].split(", ")

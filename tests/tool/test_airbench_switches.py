@@ -158,7 +158,10 @@ def test_restore_model_averaged_loads_the_average(ema_run):
     saved = load(path)
     for averaged, expected in ((True, saved["ema"]["model"]), (False, saved["model"])):
         model = MODELS["mymodel-bn"]()
-        restore_model(model, saved, path, averaged=averaged)
+        which = restore_model(model, saved, path, averaged=averaged)
+        assert which == (
+            "the moving average of the weights (--ema 0.9), as the run tested" if averaged else "the trained weights"
+        )
         for key, value in expected.items():
             assert torch.equal(model.state_dict()[key], value), (averaged, key)
     no_average = {**saved, "ema": None}  # a run without --ema: averaged=True falls back to the weights
@@ -174,6 +177,8 @@ def test_resume_restores_the_average_and_its_update_count(ema_run):
     last = workdir / "checkpoints" / "parts" / "last.pt"
     halfway = load(last)
     assert halfway["ema"]["updates"] == 4
+    for ema in ("0", "0.5"):  # dropping or restarting the average halfway would test other weights
+        assert_clean_error(train_here(workdir, "--resume", str(last), "--ema", ema), "--ema", "cannot change")
     images, labels = cifar10_tensors(FAKE, train=False)
     settings, cpu = Settings(**halfway["settings"]), torch.device("cpu")
     loss, _, _ = evaluate(fresh("mymodel-bn", halfway["ema"]["model"]), images, labels, settings, cpu)
@@ -450,7 +455,10 @@ def test_recipes_run_one_tiny_epoch_on_the_cpu(tmp_path, recipe, model):
     result = train_here(tmp_path, "--recipe", recipe, "--epochs", "1", "--run-name", "r")
     assert_ok(result)
     assert f"run r: {model}," in result.stdout
-    assert "test accuracy" in result.stdout and "with --tta" in result.stdout
+    assert "test accuracy" in result.stdout and "with TTA over 6 views" in result.stdout
+    switches = "normalize, EMA 0.99, BN bias lr x16, Dirac init, stem bias frozen after 3 epochs, TTA (6 views), --amp"
+    assert switches in result.stdout, "the run's header names every switch the recipe turned on"
+    assert ("--recipe gpu is sized for a GPU" in result.stdout) == (recipe == "gpu")
     saved = load(tmp_path / "checkpoints" / "r" / "last.pt")
     settings = saved["settings"]
     assert settings["batch_size"] == {"gpu": 1024, "fast": 256}[recipe]
@@ -469,6 +477,8 @@ def test_recipes_run_one_tiny_epoch_on_the_cpu(tmp_path, recipe, model):
         (("--tta-crops",), ("--tta-crops", "--tta")),
         (("--stem-bias-epochs", "2"), ("--stem-bias-epochs", "mymodel")),
         (("--model", "mymodel-bn", "--stem-bias-epochs", "1"), ("--stem-bias-epochs", "mymodel-bn")),
+        (("--bn-bias-lr", "4"), ("--bn-bias-lr", "mymodel has no BatchNorm")),
+        (("--model", "mymodel-relu", "--bn-bias-lr", "4"), ("--bn-bias-lr", "mymodel-relu has no BatchNorm")),
         (("--ema", "1"), ("--ema",)),
         (("--ema", "1.5"), ("--ema",)),
         (("--ema", "-0.5"), ("--ema",)),
