@@ -2,9 +2,9 @@
 
   --table time   (default) time to accuracy: the notes' 20-epoch default, then --recipe fast as it
                  was before the airbench ideas, then each idea added in turn, up to today's
-                 --recipe fast, and that recipe trained longer; minutes to reach 85/88/90%
-                 (TTA counts on the last epoch). --seeds 1 2 reruns the --recipe fast row with
-                 other seeds, for the spread.
+                 --recipe fast, then the ways to 90%: that recipe trained longer, and its ideas
+                 at airbench94's widths; minutes to reach 85/88/90% (TTA counts on the last
+                 epoch). --seeds 1 2 reruns the --recipe fast row with other seeds, for the spread.
   --table notes  beyond the notes' model: what ReLU, BatchNorm, augmentation and a schedule buy.
 
 Runs each row as its own process, exactly as a learner would type it (plus
@@ -14,8 +14,10 @@ start, data decoding, training, evaluation. Each row gets an empty cache folder
 --warm-cache is given. Writes the per-epoch numbers to a CSV and draws test
 accuracy against minutes into a PNG (with Pillow).
 
-    python bench/ablation.py --image-folder ../shared/data/cifar10 --seeds 1 2  # every row (about 80 min on 2 cores)
+    python bench/ablation.py --image-folder ../shared/data/cifar10 --seeds 1 2  # every row (about 2.5 h on 2 cores)
     python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 10  # some rows
+    python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 13 12 10 \
+        --csv bench/results/time_to_90_cpu.csv                                  # the README's second sitting
     python bench/ablation.py --table notes --image-folder ../shared/data/cifar10
     python bench/ablation.py --report-only                                      # the table and PNG from the CSV
 """
@@ -71,8 +73,12 @@ TIME_ROWS = [("notes' default, 20 epochs", [])] + [
 ]
 NOTES_ROWS[-1] = (NOTES_ROWS[-1][0], TIME_ROWS[1][1])
 SEED_ROW = len(TIME_ROWS)  # --seeds reruns this row: --recipe fast itself
-# Past the notes' time: how long the same recipe needs for 90%.
+# Past the notes' time: how long the same recipe, or the same ideas at airbench94's widths, need for 90%.
 TIME_ROWS.append(("longer: 18 epochs", ["--recipe", "fast", "--epochs", "18"]))
+TIME_ROWS.append(("longer: 26 epochs", ["--recipe", "fast", "--epochs", "26"]))
+TIME_ROWS.append(
+    ("airbench widths (fastnet-gpu), 11 epochs", ["--recipe", "fast", "--model", "fastnet-gpu", "--epochs", "11"])
+)
 TABLES = {"time": TIME_ROWS, "notes": NOTES_ROWS}
 THRESHOLDS = (0.85, 0.88, 0.90)
 CSV_COLUMNS = [
@@ -101,6 +107,8 @@ COLOURS = [
     "#17becf",
     "#000000",
     "#bcbd22",
+    "#393b79",
+    "#e7ba52",
 ]
 
 
@@ -251,19 +259,19 @@ def main():
     parser.add_argument("--png", help="default: the CSV's name with .png")
     parser.add_argument("--warm-cache", action="store_true", help="reuse the decoded-image cache (faster, less honest)")
     parser.add_argument(
-        "--report-only", action="store_true", help="only redraw the PNG and print the table from the CSV"
+        "--report-only", action="store_true", help="only redraw the PNG and print the table from the CSV (--rows)"
     )
     args = parser.parse_args()
     table = TABLES[args.table]
     default_csv = "bench/results/" + ("ablation_cpu.csv" if args.table == "notes" else "time_to_accuracy_cpu.csv")
     csv_path = ROOT / (args.csv or default_csv)
     png_path = ROOT / args.png if args.png else csv_path.with_suffix(".png")
-    if args.report_only:
-        report(csv_path, png_path, args.table)
-        return
     bad = [n for n in args.rows or [] if not 1 <= n <= len(table)]
     if bad:
         raise UserError(f"--rows {bad[0]}: the {args.table} table has rows 1 to {len(table)}")
+    if args.report_only:
+        report(csv_path, png_path, args.table, args.rows)
+        return
     if any(seed < 0 for seed in args.seeds):
         raise UserError("--seeds must be whole numbers from 0")
     if not args.image_folder:
@@ -305,9 +313,11 @@ def minutes_to(epochs: list[dict], threshold: float) -> str:
     return "—"
 
 
-def report(csv_path: Path, png_path: Path, table: str = "notes") -> None:
-    """Draw the plot and print the README's table from the CSV."""
-    all_rows = read_csv(csv_path)
+def report(csv_path: Path, png_path: Path, table: str = "notes", only_rows: list[int] | None = None) -> None:
+    """Draw the plot and print the README's table from the CSV (only `only_rows`, where given)."""
+    all_rows = [r for r in read_csv(csv_path) if not only_rows or int(r["row"]) in only_rows]
+    if not all_rows:
+        raise UserError(f"{csv_path} has none of the rows {only_rows}")
     runs: dict[tuple[int, int], list[dict]] = {}
     for row in all_rows:
         runs.setdefault(row_key(row), []).append(row)
