@@ -46,7 +46,7 @@ from training.evaluation import evaluate, predict
 from training.models import MODELS, FastNet, dirac_init
 from training.optimizer import param_groups, set_learning_rates
 from training.report import NoWriter, ProgressLine, add_graph, labelled_predictions, per_class_table, write_json
-from training.settings import describe, parse_settings, tta_views
+from training.settings import describe, parse_settings, plural, tta_views
 
 
 def main(argv=None):
@@ -95,7 +95,7 @@ def main(argv=None):
         average = WeightAverage(model, args.ema) if args.ema else None  # --ema: what the tests evaluate
         if checkpoint is not None:
             progress = restore_run(checkpoint, args.resume, model, optim, device, average)
-            say(f"resuming run {args.run_name} from {args.resume}: {progress.epochs_done} epochs done")
+            say(f"resuming run {args.run_name} from {args.resume}: {plural(progress.epochs_done, 'epoch')} done")
         tested_model = average.model if average else model
         train_model = nn.parallel.DistributedDataParallel(model) if world > 1 else model
         example = to_model_input(train_images[: args.batch_size], args.normalize, CHANNELS_LAST)
@@ -118,7 +118,7 @@ def main(argv=None):
             for epoch in range(first_epoch, args.epochs):
                 if args.stop_after and epoch - first_epoch >= args.stop_after:
                     say(
-                        f"stopped after {args.stop_after} epochs as asked; go on with: {resume_command(checkpoint_dir)}"
+                        f"stopped after {plural(args.stop_after, 'epoch')} as asked; go on with: {resume_command(checkpoint_dir)}"
                     )
                     break
                 # 训练步骤开始 / training: the notes' step on every batch
@@ -161,6 +161,7 @@ def main(argv=None):
                 bar.close()
                 seconds = time.perf_counter() - epoch_started
                 sum_loss = finite(distributed.mean(sum_loss), args, epoch, steps_per_epoch - 1)
+                finite(sum_loss / steps_per_epoch, args, epoch, steps_per_epoch - 1, DIVERGED_LOSS)  # before saving
 
                 # 测试步骤开始 / testing, without gradients
                 test_loss, test_accuracy, class_accuracy = evaluate(
@@ -218,7 +219,7 @@ def main(argv=None):
 
 
 # TensorBoard's HPARAMS tab: the settings that change what is learned.
-HPARAMS = ("model", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "label_smoothing")
+HPARAMS = ("recipe", "model", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "label_smoothing")
 HPARAMS += ("schedule", "seed", "augment", "augment_padding", "normalize", "tta", "tta_crops", "amp")
 HPARAMS += ("ema", "bn_bias_lr", "dirac_init", "flip", "stem_bias_epochs")
 # Cross-entropy over ten classes starts near 2.3; a batch's loss this high means the weights have blown up.
@@ -227,9 +228,10 @@ DIVERGED_LOSS = 100.0
 
 def finite(value: float, args, epoch: int, step: int, limit: float = math.inf) -> float:
     if not math.isfinite(value) or value > limit:
+        momentum = f" or --momentum (it was {args.momentum:g})" if args.momentum else ""
         raise UserError(
             f"the training loss became {value:.4g} at epoch {epoch + 1}, step {step + 1}: the learning rate is "
-            f"probably too high for this setup; try a lower --lr (it was {args.lr}) or --momentum (it was {args.momentum})"
+            f"probably too high for this setup; try a lower --lr (it was {args.lr:g}){momentum}"
         )
     return value
 
@@ -254,9 +256,7 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
         if final.test_accuracy_tta is not None
         else ""
     )
-    print(
-        f"\ntest accuracy {100 * final.test_accuracy:.2f}%{tta_note} after {final.epoch} epoch{'s' if final.epoch != 1 else ''}\n{table}"
-    )
+    print(f"\ntest accuracy {100 * final.test_accuracy:.2f}%{tta_note} after {plural(final.epoch, 'epoch')}\n{table}")
     writer.add_text("test/per_class_accuracy", "    " + table.replace("\n", "\n    "), final.epoch)
     shown = torch.linspace(0, len(test_labels) - 1, 16, device=test_labels.device).long()  # spread: every class
     predicted = predict(model, test_images[shown], args.normalize)

@@ -108,7 +108,7 @@ def evaluate_checkpoint(path: Path, args) -> None:
     history = checkpoint["progress"]["history"]
     saved = f" (saved with it: {100 * history[-1]['test_accuracy']:.2f}%)" if history else ""
     print(
-        f"checkpoint {path}: {checkpoint['model_name']}, {checkpoint['progress']['epochs_done']} epochs, "
+        f"checkpoint {path}: {checkpoint['model_name']}, {checkpoint['progress']['epochs_done']} epoch(s), "
         f"test accuracy now {100 * accuracy:.2f}% on {len(labels)} images{saved}; weights: {weights}"
     )
 

@@ -100,6 +100,7 @@ def load_model(parser, path):
         model.load_state_dict(saved)
     except Exception:
         parser.exit(2, f"error: {path} is not a checkpoint written by 10_train_cifar10.py nor a MyModel state_dict\n")
+    print("weights: the trained weights (a MyModel state_dict)")
     return model, False
 
 

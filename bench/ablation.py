@@ -269,8 +269,8 @@ def main():
     bad = [n for n in args.rows or [] if not 1 <= n <= len(table)]
     if bad:
         raise UserError(f"--rows {bad[0]}: the {args.table} table has rows 1 to {len(table)}")
-    if args.report_only:
-        report(csv_path, png_path, args.table, args.rows)
+    if args.report_only:  # some --rows only: the committed plot stays, unless --png names another
+        report(csv_path, png_path if args.png or not args.rows else None, args.table, args.rows)
         return
     if any(seed < 0 for seed in args.seeds):
         raise UserError("--seeds must be whole numbers from 0")
@@ -313,17 +313,19 @@ def minutes_to(epochs: list[dict], threshold: float) -> str:
     return "—"
 
 
-def report(csv_path: Path, png_path: Path, table: str = "notes", only_rows: list[int] | None = None) -> None:
-    """Draw the plot and print the README's table from the CSV (only `only_rows`, where given)."""
+def report(csv_path: Path, png_path: Path | None, table: str = "notes", only_rows: list[int] | None = None) -> None:
+    """Draw the plot (unless png_path is None) and print the README's table from the CSV (only `only_rows`,
+    where given)."""
     all_rows = [r for r in read_csv(csv_path) if not only_rows or int(r["row"]) in only_rows]
     if not all_rows:
-        raise UserError(f"{csv_path} has none of the rows {only_rows}")
+        raise UserError(f"{csv_path} has none of the rows {', '.join(map(str, only_rows or []))}")
     runs: dict[tuple[int, int], list[dict]] = {}
     for row in all_rows:
         runs.setdefault(row_key(row), []).append(row)
     first_seed = [r for r in all_rows if row_key(r)[1] == 0]
-    draw_plot(first_seed, png_path, "CIFAR-10 test accuracy per epoch (ring: final accuracy with --tta)")
-    print(f"\nwrote {png_path}\n")
+    if png_path is not None:
+        draw_plot(first_seed, png_path, "CIFAR-10 test accuracy per epoch (ring: final accuracy with --tta)")
+        print(f"\nwrote {png_path}\n")
     if table == "time":
         print_time_table(runs)
         return

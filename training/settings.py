@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 from torch import nn
 
@@ -125,7 +126,8 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         "--bn-bias-lr",
         type=non_negative_float,
         metavar="X",
-        help="freeze BatchNorm's scale at 1 and train its bias at X times --lr (default: 0, off)",
+        help="freeze BatchNorm's scale at 1 and train its bias at X times --lr; for the models with BatchNorm "
+        "(mymodel-bn, fastnet*) (default: 0, off)",
     )
     group.add_argument(
         "--dirac-init",
@@ -205,9 +207,9 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         for key in FIXED_ON_RESUME:
             if key in given and given[key] != saved[key]:
                 flag = "--" + key.replace("_", "-")
+                was = f"with {saved[key]}" if saved[key] or key != "ema" else "without --ema"
                 raise UserError(
-                    f"{flag} cannot change when resuming (this run was started with {saved[key]}); "
-                    "start a new run instead"
+                    f"{flag} cannot change when resuming (this run was started {was}); start a new run instead"
                 )
         names = {f.name for f in fields(Settings)}
         values.update({k: v for k, v in saved.items() if k in names and k not in THIS_COMMAND_ONLY})
@@ -233,11 +235,20 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
     if "bn_bias_lr" in given and settings.bn_bias_lr and not has_batchnorm(settings.model):
         raise UserError(f"--bn-bias-lr trains BatchNorm's biases, and {settings.model} has no BatchNorm")
     if settings.nesterov and settings.momentum <= 0:
-        raise UserError("--nesterov needs --momentum above 0 (for example --momentum 0.9)")
+        if "nesterov" in given:
+            raise UserError("--nesterov needs --momentum above 0 (for example --momentum 0.9)")
+        settings.nesterov = False  # a recipe's Nesterov, with --momentum 0 named now: plain SGD
+    name = given.get("run_name")
+    if name is not None and (Path(name).name != name or name in ("", ".", "..")):
+        raise UserError(f"--run-name {name!r} must be a plain folder name (no / and not . or ..)")
     if checkpoint is not None and checkpoint["progress"]["epochs_done"] >= settings.epochs:
         done = checkpoint["progress"]["epochs_done"]
-        raise UserError(f"the run has trained {done} epoch{'s' if done != 1 else ''} already; pass a larger --epochs")
+        raise UserError(f"the run has trained {plural(done, 'epoch')} already; pass a larger --epochs")
     return settings, checkpoint
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def has_batchnorm(model_name: str) -> bool:
@@ -252,8 +263,7 @@ def describe(settings: Settings) -> str:
         optimizer += f" momentum {settings.momentum:g}" + (" (Nesterov)" if settings.nesterov else "")
     if settings.weight_decay:
         optimizer += f" weight decay {settings.weight_decay:g}"
-    epochs = f"{settings.epochs} epoch{'s' if settings.epochs != 1 else ''}"
-    parts = [settings.model, optimizer, f"batch {settings.batch_size}", epochs]
+    parts = [settings.model, optimizer, f"batch {settings.batch_size}", plural(settings.epochs, "epoch")]
     if settings.schedule != "none":
         parts.append(f"{settings.schedule} schedule")
     if settings.label_smoothing:
@@ -265,12 +275,15 @@ def describe(settings: Settings) -> str:
         f"EMA {settings.ema:g}": settings.ema,
         f"BN bias lr x{settings.bn_bias_lr:g}": settings.bn_bias_lr and has_batchnorm(settings.model),
         "Dirac init": settings.dirac_init,
-        f"stem bias frozen after {settings.stem_bias_epochs} epochs": settings.stem_bias_epochs
+        f"stem bias frozen after {plural(settings.stem_bias_epochs, 'epoch')}": 0
+        < settings.stem_bias_epochs
+        < settings.epochs
         and settings.model.startswith("fastnet"),
         f"TTA ({tta_views(settings)} views)": settings.tta,
-        "--amp": settings.amp,
+        "amp": settings.amp,
     }
-    return ", ".join(parts + [name for name, on in extras.items() if on])
+    recipe = f"--recipe {settings.recipe}: " if settings.recipe != "notes" else ""
+    return recipe + ", ".join(parts + [name for name, on in extras.items() if on])
 
 
 def tta_views(settings: Settings) -> int:

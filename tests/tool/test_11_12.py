@@ -36,7 +36,7 @@ def test_save_load_both_ways_and_the_checkpoint(trained):
     assert "torch.load(path) refuses it: UnpicklingError" in out
     assert "weights_only=False) -> MyModel, same weights: True" in out
     assert "load_state_dict(torch.load(path, weights_only=True)) -> same weights: True" in out
-    assert "checkpoints/r/best.pt: mymodel, 1 epochs, test accuracy now" in out
+    assert "checkpoints/r/best.pt: mymodel, 1 epoch(s), test accuracy now" in out
     assert out.rstrip().endswith("; weights: the trained weights"), "a run without --ema: its own weights"
     saved = torch.load(trained / "checkpoints" / "r" / "best.pt", weights_only=True)
     assert f"saved with it: {100 * saved['progress']['history'][-1]['test_accuracy']:.2f}%" in out
@@ -103,6 +103,7 @@ def test_predict_the_shipped_image_with_a_state_dict_from_11(tmp_path):
         "12_predict.py", str(ROOT / "images" / "plane.png"), "--checkpoint", str(state_dict), cwd=tmp_path
     )
     assert_ok(result)
+    assert "weights: the trained weights (a MyModel state_dict)" in result.stdout
     (line,) = [line for line in result.stdout.splitlines() if line.startswith(str(ROOT / "images" / "plane.png"))]
     assert len(line.split(": ", 1)[1].split(", ")) == 3
 

@@ -102,5 +102,6 @@ def test_time_table_minutes_to_accuracy_and_seed_spread(tmp_path):
 
     ablation.write_csv(csv_path, rows + [{**epoch(2, 0, 1, 0.5), "label": "row 2"}])
     with contextlib.redirect_stdout(io.StringIO()) as printed:
-        ablation.report(csv_path, tmp_path / "t.png", "time", only_rows=[2])
+        ablation.report(csv_path, None, "time", only_rows=[2])
     assert "| 2. row 2 |" in printed.getvalue() and "| 1. row 1" not in printed.getvalue(), "--report-only --rows 2"
+    assert "wrote" not in printed.getvalue(), "some rows only: the plot is left as it was"

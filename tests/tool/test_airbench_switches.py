@@ -20,13 +20,14 @@ from nn_CIFAR10 import MyModel
 from training.augment import alternating_flips, augment_images
 from training.averaging import WeightAverage
 from training.checkpoints import restore_model
+from training.cli import UserError
 from training.data import cifar10_tensors
 from training.device import amp_active, amp_note, autocast, cpu_has_bf16
 from training.evaluation import evaluate, tta_logits
 from training.models import MODELS, FastNet, dirac_init
 from training.optimizer import param_groups, set_learning_rates
 from training.recipes import RECIPES, lr_factor
-from training.settings import Settings
+from training.settings import Settings, describe, parse_settings
 
 TRAIN = "10_train_cifar10.py"
 FAST = ("--fake-data", "--compile", "off", "--device", "cpu")
@@ -454,10 +455,11 @@ def test_dirac_init_in_a_run_is_applied_once_at_the_start(tmp_path, monkeypatch)
 def test_recipes_run_one_tiny_epoch_on_the_cpu(tmp_path, recipe, model):
     result = train_here(tmp_path, "--recipe", recipe, "--epochs", "1", "--run-name", "r")
     assert_ok(result)
-    assert f"run r: {model}," in result.stdout
+    assert f"run r: --recipe {recipe}: {model}," in result.stdout
     assert "test accuracy" in result.stdout and "with TTA over 6 views" in result.stdout
-    switches = "normalize, EMA 0.99, BN bias lr x16, Dirac init, stem bias frozen after 3 epochs, TTA (6 views), --amp"
+    switches = "normalize, EMA 0.99, BN bias lr x16, Dirac init, TTA (6 views), amp"
     assert switches in result.stdout, "the run's header names every switch the recipe turned on"
+    assert "stem bias" not in result.stdout, "a 1-epoch run never reaches the recipe's 3 epochs of stem bias"
     assert ("--recipe gpu is sized for a GPU" in result.stdout) == (recipe == "gpu")
     saved = load(tmp_path / "checkpoints" / "r" / "last.pt")
     settings = saved["settings"]
@@ -468,6 +470,22 @@ def test_recipes_run_one_tiny_epoch_on_the_cpu(tmp_path, recipe, model):
 
 
 # --- bad combinations -------------------------------------------------------------------------------
+
+
+def test_recipe_choices_that_cannot_apply_rest_and_named_ones_are_checked():
+    settings, _ = parse_settings(["--recipe", "fast", "--momentum", "0"])
+    assert settings.momentum == 0 and not settings.nesterov, "the recipe's Nesterov gives way to --momentum 0"
+    with pytest.raises(UserError, match="--nesterov needs --momentum"):
+        parse_settings(["--momentum", "0", "--nesterov"])
+    fast = describe(parse_settings(["--recipe", "fast", "--model", "mymodel", "--epochs", "5"])[0])
+    assert fast.startswith("--recipe fast: mymodel, SGD lr 0.2 momentum 0.9 (Nesterov) weight decay 0.0005")
+    assert "BN bias" not in fast and "stem bias" not in fast, "mymodel has neither BatchNorm nor a stem"
+    wide = describe(parse_settings(["--recipe", "fast", "--epochs", "5"])[0])
+    assert "BN bias lr x16, Dirac init, stem bias frozen after 3 epochs, TTA (6 views), amp" in wide
+    assert describe(Settings()) == "mymodel, SGD lr 0.01, batch 64, 20 epochs", "the notes' recipe, plainly"
+    for name in ("../escape", "a/b", ".", ".."):
+        with pytest.raises(UserError, match="--run-name"):
+            parse_settings(["--run-name", name])
 
 
 @pytest.mark.parametrize(
