@@ -160,7 +160,7 @@ def main(argv=None):
                     bar.update(lambda loss=result_loss: f"loss {loss.item():.3f}")
                 bar.close()
                 seconds = time.perf_counter() - epoch_started
-                sum_loss = finite(distributed.mean(sum_loss), args, epoch, steps_per_epoch - 1)
+                sum_loss = distributed.mean(sum_loss)
                 finite(sum_loss / steps_per_epoch, args, epoch, steps_per_epoch - 1, DIVERGED_LOSS)  # before saving
 
                 # 测试步骤开始 / testing, without gradients

@@ -339,9 +339,14 @@ def report(csv_path: Path, png_path: Path | None, table: str = "notes", only_row
             accuracy = f"**{100 * float(last['test_accuracy_tta']):.2f}%** with TTA ({100 * float(last['test_accuracy']):.2f}% without)"
         best = max(epochs, key=lambda r: float(r["test_accuracy"]))
         best_text = f"{100 * float(best['test_accuracy']):.2f}% (epoch {best['epoch']})"
-        command = re.sub(r" --image-folder \S+", "", last["command"])
+        command = readme_command(last)
         minutes = float(last["process_seconds"]) / 60
         print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {best_text} | {minutes:.1f} |")
+
+
+def readme_command(row: dict) -> str:
+    """The row's command as the README shows it: without the machine's --image-folder."""
+    return re.sub(r" --image-folder \S+", "", row["command"])
 
 
 def print_time_table(runs: dict[tuple[int, int], list[dict]]) -> None:
@@ -355,7 +360,7 @@ def print_time_table(runs: dict[tuple[int, int], list[dict]]) -> None:
         accuracy = f"**{100 * final_accuracy(last):.2f}%**"
         if last["test_accuracy_tta"]:
             accuracy += f" ({100 * float(last['test_accuracy']):.2f}% without TTA)"
-        command = re.sub(r" --image-folder \S+", "", last["command"])
+        command = readme_command(last)
         times = " | ".join(minutes_to(epochs, threshold) for threshold in THRESHOLDS)
         minutes = float(last["process_seconds"]) / 60
         print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {minutes:.1f} | {times} |")
