@@ -30,6 +30,7 @@ def tta_logits(model, x: torch.Tensor, crops: bool = False) -> torch.Tensor:
     return logits / 2 + (with_mirror(up_left) + with_mirror(down_right)) / 4
 
 
+@torch.inference_mode()  # no autograd graph: without it every test batch's graph stays alive in `totals`
 def evaluate(model, images, labels, settings, device, tta: bool = False, rank: int = 0, world: int = 1):
     """(test loss, accuracy, per-class accuracy list). Under torchrun each process tests its share and
     the sums are added up. tta (test-time augmentation): average each image's logits over the views of
