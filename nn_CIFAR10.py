@@ -1,31 +1,58 @@
-"""神经网络的基本骨架, Sequential 的使用 / nn.Module, nn.Sequential and the notes' CIFAR-10 model.
+"""CIFAR10 模型, nn.Module 与 nn.Sequential / The notes' CIFAR-10 model, nn.Module and nn.Sequential.
 
-The notes' model for CIFAR-10, written three ways, plus the smallest nn.Module:
-
-  MyModel              3 x (Conv2d 5x5, padding 2 + MaxPool2d 2), Flatten, Linear(1024, 64), Linear(64, 10)
-  MyModelSequential    the same layers in one nn.Sequential
-  make_ordered_model() the same layers in an nn.Sequential built from an OrderedDict, each with a name
-  AddOne               the nn.Module template: build layers in __init__, compute in forward
-
-09_loss.py and later scripts import it: `from nn_CIFAR10 import MyModel`. Run this file to print it, check that
-a (64, 3, 32, 32) batch becomes (64, 10), count its parameters and write its graph to TensorBoard:
+The notes' 【数据准备】4.1 model (09, 11, 12 and the training tool: `from nn_CIFAR10 import MyModel`),
+then 【搭建模型】1.1 (the nn.Module template) and 1.2 (nn.Sequential).
 
     python nn_CIFAR10.py
-    tensorboard --logdir logs/nn_CIFAR10
+    tensorboard --logdir=logs --port=6007    # the GRAPHS tab shows MyModel
 """
 
-import argparse
-import warnings
 from collections import OrderedDict
 
 import torch
-from torch import nn
+import torch.nn as nn
 from torch.utils.tensorboard import SummaryWriter
 
 
-class AddOne(nn.Module):
-    """The nn.Module template: subclass, call super().__init__(), then compute in forward."""
+class MyModel(nn.Module):
+    def __init__(self):
+        super(MyModel, self).__init__()  # noqa: UP008 (the notes' form; super().__init__() is the same)
+        # input: 3 @ 32 x 32
+        self.conv1 = nn.Conv2d(in_channels=3, out_channels=32, kernel_size=5, padding=2)
+        # feature map: 32 @ 32 x 32
+        self.maxpool1 = nn.MaxPool2d(kernel_size=2)
+        # feature map: 32 @ 16 x 16
+        self.conv2 = nn.Conv2d(in_channels=32, out_channels=32, kernel_size=5, padding=2)
+        # feature map: 32 @ 16 x 16
+        self.maxpool2 = nn.MaxPool2d(kernel_size=2)
+        # feature map: 32 @ 8 x 8
+        self.conv3 = nn.Conv2d(in_channels=32, out_channels=64, kernel_size=5, padding=2)
+        # feature map: 64 @ 8 x 8
+        self.maxpool3 = nn.MaxPool2d(kernel_size=2)
+        # feature map: 64 @ 4 x 4
+        self.flatten = nn.Flatten()
+        # hidden units: 1024
+        self.linear1 = nn.Linear(in_features=1024, out_features=64)
+        # hidden units: 64
+        self.linear2 = nn.Linear(in_features=64, out_features=10)
+        # output: 10
 
+    def forward(self, x):
+        x = self.conv1(x)
+        x = self.maxpool1(x)
+        x = self.conv2(x)
+        x = self.maxpool2(x)
+        x = self.conv3(x)
+        x = self.maxpool3(x)
+        x = self.flatten(x)
+        x = self.linear1(x)
+        x = self.linear2(x)
+        return x
+
+
+# 【搭建模型】1.1 nn.Module：神经网络的模板. The notes call this one MyModel too: here AddOne, so that
+# `from nn_CIFAR10 import MyModel` still gets the model above.
+class AddOne(nn.Module):
     def __init__(self):
         super().__init__()
 
@@ -34,99 +61,63 @@ class AddOne(nn.Module):
         return output
 
 
-class MyModel(nn.Module):
-    """The notes' CIFAR-10 model (the shapes in the comments are for one 3x32x32 image)."""
-
+# The course's code writes MyModel's layers in one nn.Sequential, as class Tudui (its model.py): the same
+# network, its weights named model.0.weight ... model.8.bias instead of conv1.weight ... linear2.bias.
+class Tudui(nn.Module):
     def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 32, 5, padding=2)  # 3x32x32 -> 32x32x32
-        self.maxpool1 = nn.MaxPool2d(2)  # -> 32x16x16
-        self.conv2 = nn.Conv2d(32, 32, 5, padding=2)  # -> 32x16x16
-        self.maxpool2 = nn.MaxPool2d(2)  # -> 32x8x8
-        self.conv3 = nn.Conv2d(32, 64, 5, padding=2)  # -> 64x8x8
-        self.maxpool3 = nn.MaxPool2d(2)  # -> 64x4x4
-        self.flatten = nn.Flatten()  # -> 1024
-        self.linear1 = nn.Linear(1024, 64)
-        self.linear2 = nn.Linear(64, 10)
-
-    def forward(self, x):
-        x = self.maxpool1(self.conv1(x))
-        x = self.maxpool2(self.conv2(x))
-        x = self.maxpool3(self.conv3(x))
-        x = self.flatten(x)
-        x = self.linear1(x)
-        return self.linear2(x)
-
-
-class MyModelSequential(nn.Module):
-    """The same network, its layers listed once in nn.Sequential."""
-
-    def __init__(self):
-        super().__init__()
-        self.model1 = nn.Sequential(
-            nn.Conv2d(3, 32, 5, padding=2),
+        super(Tudui, self).__init__()  # noqa: UP008
+        self.model = nn.Sequential(
+            nn.Conv2d(3, 32, 5, 1, 2),
             nn.MaxPool2d(2),
-            nn.Conv2d(32, 32, 5, padding=2),
+            nn.Conv2d(32, 32, 5, 1, 2),
             nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 5, padding=2),
+            nn.Conv2d(32, 64, 5, 1, 2),
             nn.MaxPool2d(2),
             nn.Flatten(),
-            nn.Linear(1024, 64),
+            nn.Linear(64 * 4 * 4, 64),
             nn.Linear(64, 10),
         )
 
     def forward(self, x):
-        return self.model1(x)
-
-
-def make_ordered_model():
-    """nn.Sequential with an OrderedDict: the same layers, each with a readable name."""
-    return nn.Sequential(
-        OrderedDict(
-            [
-                ("conv1", nn.Conv2d(3, 32, 5, padding=2)),
-                ("maxpool1", nn.MaxPool2d(2)),
-                ("conv2", nn.Conv2d(32, 32, 5, padding=2)),
-                ("maxpool2", nn.MaxPool2d(2)),
-                ("conv3", nn.Conv2d(32, 64, 5, padding=2)),
-                ("maxpool3", nn.MaxPool2d(2)),
-                ("flatten", nn.Flatten()),
-                ("linear1", nn.Linear(1024, 64)),
-                ("linear2", nn.Linear(64, 10)),
-            ]
-        )
-    )
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--logdir", default="logs/nn_CIFAR10", help="TensorBoard log folder (default: %(default)s)")
-    args = parser.parse_args()
-
-    add_one = AddOne()
-    print(f"AddOne()(torch.tensor(1.0)) = {add_one(torch.tensor(1.0))!r}")
-
-    model = MyModel()
-    print(model)
-    input = torch.ones((64, 3, 32, 32))
-    output = model(input)
-    print(f"input shape:  {tuple(input.shape)}")
-    print(f"output shape: {tuple(output.shape)}")
-    assert output.shape == (64, 10), "one row of 10 class scores per image"
-    for form in (model, MyModelSequential(), make_ordered_model()):
-        parameters = sum(p.numel() for p in form.parameters())  # weights and biases of every layer
-        print(f"{type(form).__name__}: output shape {tuple(form(input).shape)}, parameters {parameters:,}")
-
-    try:
-        writer = SummaryWriter(args.logdir)
-    except OSError as error:  # --logdir names a file, or a folder you may not write to
-        parser.exit(2, f"error: cannot write TensorBoard logs to --logdir {args.logdir} ({error.strerror or error})\n")
-    with warnings.catch_warnings():  # add_graph traces with torch.jit.trace, which warns that it is deprecated
-        warnings.simplefilter("ignore", FutureWarning)
-        writer.add_graph(model, input)
-    writer.close()
-    print(f"wrote the graph of MyModel; see it with: tensorboard --logdir {args.logdir} (GRAPHS tab)")
+        x = self.model(x)
+        return x
 
 
 if __name__ == "__main__":
-    main()
+    model = MyModel()
+    print(model)
+
+    # 检验模型是否合法, 输入为: (batch_size, 3, 32, 32)
+    input = torch.ones((64, 3, 32, 32))
+    output = model(input)
+    # 输出应为: (batch_size, 10)
+    print(output.shape)  # torch.Size([64, 10])
+
+    # 输出模型 (add_graph traces the model with torch.jit.trace, which warns that it is deprecated: harmless)
+    writer = SummaryWriter("./logs")
+    writer.add_graph(model=model, input_to_model=input)
+    writer.close()
+
+    print(AddOne()(torch.tensor(1.0)))  # 1.1: model(input) runs forward(): tensor(2.)
+
+    # 1.2 nn.Sequential：合并多个操作 (the notes' example takes 1-channel images: 32 x 32 -> 28 x 28 -> 24 x 24)
+    # fmt: off
+    model = nn.Sequential(
+        nn.Conv2d(1,20,5),
+        nn.ReLU(),
+        nn.Conv2d(20,64,5),
+        nn.ReLU()
+    )
+    print(model(torch.ones((1, 1, 32, 32))).shape)  # torch.Size([1, 64, 24, 24])
+
+    model = nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1,20,5)),
+        ("relu1", nn.ReLU()),
+        ("conv2", nn.Conv2d(20,64,5)),
+        ("relu2", nn.ReLU())
+    ]))
+    # fmt: on
+    print(model)  # the same layers, named: (conv1): Conv2d(1, 20, kernel_size=(5, 5), stride=(1, 1)) ...
+
+    # MyModel and the course's Tudui hold the same number of weights: 145578
+    print(sum(p.numel() for p in MyModel().parameters()), sum(p.numel() for p in Tudui().parameters()))
