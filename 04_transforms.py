@@ -1,136 +1,80 @@
-"""Transforms 的使用 / torchvision.transforms, torchvision 中数据集的使用 / torchvision.datasets.
+"""数据变换工具箱：Transforms / torchvision.transforms, and 官方数据集：torchvision.datasets.
 
-A transform is a class: make one (trans_totensor = transforms.ToTensor()), then call it on an
-image (img_tensor = trans_totensor(img)). Each result goes to TensorBoard under its own tag:
-ToTensor (PIL (W, H) -> tensor [C, H, W] in [0, 1]), ToPILImage (and back), Normalize
-((x - 0.5) / 0.5 maps [0, 1] to [-1, 1]), Resize((512, 512)) (step 0) and
-Compose([Resize(512), ToTensor()]) (shorter side 512, step 1), RandomCrop(512) ten times.
-Last, a dataset applies a transform to every image it hands out:
-CIFAR10(..., transform=Compose([ToTensor()])), its first ten test images under "test_set".
+The notes' 3.1 (the ants picture to a Tensor), 3.2's common transforms, each on that picture with a print of what it
+changed, and 4: a torchvision dataset (CIFAR-10) applies its transform= to every image it hands out.
 
-    python 04_transforms.py --fake-data     # a picture drawn with numpy; CIFAR-10 part without download
-    python 04_transforms.py --image data/train/ants_image/0013035.jpg   # downloads CIFAR-10 too
-    tensorboard --logdir logs/04_transforms
+    python 04_transforms.py --fake-data   # random images in place of CIFAR-10, no download
+    python 04_transforms.py               # downloads CIFAR-10 (170 MB) into ./dataset
 """
 
 import argparse
 import os
+import sys
 
 import numpy as np
-import torchvision
+import torchvision.datasets
 from PIL import Image
-from torch.utils.tensorboard import SummaryWriter
 from torchvision import transforms
 
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--fake-data", action="store_true", help="random images in place of CIFAR-10: no download")
+args = parser.parse_args()
 
+# 1. 将PIL图片转换为Tensor
+img_path = "data/train/ants/0013031.jpg"
+if not os.path.exists(img_path):  # the notes' ants picture is not included: draw a 320x240 stand-in there
+    os.makedirs("data/train/ants", exist_ok=True)
+    y, x = np.mgrid[0:240, 0:320]
+    pixels = np.stack([x * 255 // 320, y * 255 // 240, np.full_like(x, 160)], axis=-1)  # a colour gradient
+    Image.fromarray(pixels.astype(np.uint8)).save(img_path)
+    print("no", img_path, "here: drew a stand-in picture there")
+img = Image.open(img_path)
+img_tensor = transforms.ToTensor()(img)
+# PIL (W, H), 0..255 -> Tensor [C, H, W], 0..1: (320, 240) -> torch.Size([3, 240, 320]) torch.float32
+print("ToTensor:", img.size, "->", img_tensor.shape, img_tensor.dtype)
 
-def positive_int(text):
-    """argparse type: a whole number >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+# 3.2 常用Transforms
+# 将PIL、ndarray转化为Tensor: an ndarray (H, W, C) as cv.imread(path) gives one (OpenCV's in BGR order)
+img_array = np.array(img)
+print("ToTensor:", img_array.shape, "->", transforms.ToTensor()(img_array).shape)  # (240, 320, 3) -> [3, 240, 320]
 
+# 将Tensor、ndarray转化为PIL
+img_PIL = transforms.ToPILImage()(img_tensor)
+print("ToPILImage:", img_tensor.shape, "->", img_PIL.size, img_PIL.mode)  # back to (320, 240) RGB
 
-def draw_image(width=1024, height=768):
-    """A colour gradient with a white grid and a red disc, so that random crops look different."""
-    y, x = np.mgrid[0:height, 0:width]
-    pixels = np.stack([40 + x * 200 // width, 40 + y * 200 // height, np.full_like(x, 150)], axis=-1)
-    pixels[((x + 64) % 128 < 4) | ((y + 64) % 128 < 4)] = (255, 255, 255)
-    pixels[(x - 250) ** 2 + (y - 200) ** 2 < 90**2] = (230, 60, 40)
-    return Image.fromarray(pixels.astype(np.uint8))
+# 按通道归一化Tensor图像: (x - mean) / std for each channel, here [0, 1] -> [-1, 1]
+img_norm = transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])(img_tensor)
+print("Normalize:", img_tensor[0][0][0].item(), "->", img_norm[0][0][0].item())  # (0.0 - 0.5) / 0.5 = -1.0
 
+# 更改PIL图像大小: (h, w) gives exactly that size; one number is the shorter side, the aspect ratio kept
+img_resize = transforms.Resize((512, 512))(img)
+print("Resize((512, 512)):", img.size, "->", img_resize.size)  # (320, 240) -> (512, 512)
+img_resize = transforms.Resize(512)(img)
+print("Resize(512):", img.size, "->", img_resize.size)  # (320, 240) -> (682, 512)
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--image", metavar="PATH", help="picture to transform (default: a 1024x768 one drawn here)")
-    parser.add_argument("--crop-size", type=positive_int, default=512, help="RandomCrop size (default: 512)")
-    parser.add_argument("--logdir", default="logs/04_transforms", help="TensorBoard log folder (default: %(default)s)")
-    parser.add_argument("--data-root", default="./dataset", help="where CIFAR-10 is downloaded (default: ./dataset)")
-    parser.add_argument("--image-folder", metavar="DIR", help="read DIR/test/<class>/*.png instead of CIFAR-10")
-    parser.add_argument("--fake-data", action="store_true", help="random CIFAR-shaped images: no files, no network")
-    args = parser.parse_args()
+# 组合多个作用: each transform gets what the one before it gave
+trans_compose = transforms.Compose([transforms.Resize(512), transforms.ToTensor()])
+print("Compose([Resize(512), ToTensor()]):", img.size, "->", trans_compose(img).shape)  # torch.Size([3, 512, 682])
 
-    if args.image and not os.path.isfile(args.image):
-        problem = (
-            "is a folder; give the path of one .jpg or .png file" if os.path.isdir(args.image) else "does not exist"
+# 随机裁剪PIL图像: a 100x100 piece from a random place, another one on each call
+img_crop = transforms.RandomCrop(100)(img)
+print("RandomCrop(100):", img.size, "->", img_crop.size)  # (320, 240) -> (100, 100)
+
+# 四、官方数据集: CIFAR10 hands out each image through its transform= (without one: a PIL image)
+if args.fake_data:  # 没有网络时 / offline: random 3x32x32 images with random labels
+    dataset = torchvision.datasets.FakeData(
+        size=200, image_size=(3, 32, 32), num_classes=10, transform=transforms.ToTensor()
+    )
+else:
+    try:  # the notes' line (their 4.1)
+        dataset = torchvision.datasets.CIFAR10(
+            root="./dataset", train=False, transform=transforms.ToTensor(), download=True
         )
-        parser.exit(2, f"error: --image {args.image} {problem}\n")
-    try:
-        # The notes open a .png as it is; an RGBA one has 4 channels and then Normalize with 3 means fails,
-        # so convert("RGB") here.
-        img = Image.open(args.image).convert("RGB") if args.image else draw_image()
-    except OSError as error:  # not really a picture, or a truncated one
-        parser.exit(2, f"error: cannot read image {args.image} ({error})\n")
-    print(f"img: PIL size {img.size} (W, H), mode {img.mode}")
-    try:
-        writer = SummaryWriter(args.logdir)  # the notes: SummaryWriter("logs")
-    except OSError as error:  # --logdir names a file, or a folder you may not write to
-        parser.exit(2, f"error: cannot write TensorBoard logs to --logdir {args.logdir} ({error.strerror or error})\n")
-
-    # ToTensor: PIL (W, H) -> float tensor [C, H, W] in [0, 1]
-    trans_totensor = transforms.ToTensor()
-    img_tensor = trans_totensor(img)
-    print(f"ToTensor: shape {img_tensor.shape}, values {img_tensor.min():.4f} .. {img_tensor.max():.4f}")
-    writer.add_image("ToTensor", img_tensor)
-    # ToPILImage: and back again, without losing a pixel
-    img_back = transforms.ToPILImage()(img_tensor)
-    print(f"ToPILImage: size {img_back.size}, same pixels: {np.array_equal(np.array(img_back), np.array(img))}")
-    # Normalize: (x - mean) / std per channel
-    trans_norm = transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
-    img_norm = trans_norm(img_tensor)
-    print(f"Normalize: img_tensor[0][0][0] {img_tensor[0][0][0]:.6f} -> img_norm[0][0][0] {img_norm[0][0][0]:.6f}")
-    writer.add_image("Normalize", img_norm, 0)  # TensorBoard shows the negative half as black
-    # Resize((512, 512)): PIL -> PIL of exactly that size, then ToTensor for TensorBoard
-    trans_resize = transforms.Resize((512, 512))
-    img_resize = trans_resize(img)
-    print(f"Resize((512, 512)): {img.size} -> {img_resize.size}")
-    writer.add_image("Resize", trans_totensor(img_resize), 0)
-    # Compose: Resize(512) keeps the aspect ratio (shorter side 512), then ToTensor
-    trans_resize_2 = transforms.Resize(512)
-    trans_compose = transforms.Compose([trans_resize_2, trans_totensor])
-    img_resize_2 = trans_compose(img)
-    print(f"Compose([Resize(512), ToTensor()]): {img.size} -> {img_resize_2.shape}")
-    writer.add_image("Resize", img_resize_2, 1)
-    # RandomCrop: a different part of the picture every call
-    crop_size = min(args.crop_size, img.width, img.height)  # a crop cannot be larger than the picture
-    trans_random = transforms.RandomCrop(crop_size)
-    trans_compose_2 = transforms.Compose([trans_random, trans_totensor])
-    for i in range(10):
-        img_crop = trans_compose_2(img)
-        writer.add_image("RandomCrop", img_crop, i)
-    print(f"RandomCrop({crop_size}): 10 crops of shape {img_crop.shape}, steps 0..9")
-    writer.flush()  # the transforms above are saved even if CIFAR-10 below cannot be had
-
-    # torchvision.datasets with a transform: every image it hands out is already a tensor
-    dataset_transform = torchvision.transforms.Compose([torchvision.transforms.ToTensor()])
-    try:
-        if args.fake_data:  # random CIFAR-shaped images made in memory: no files, no network
-            test_set = torchvision.datasets.FakeData(200, (3, 32, 32), num_classes=10, transform=dataset_transform)
-        elif args.image_folder:  # your own copy: DIR/test/<class>/*.png (class folders sorted = CIFAR-10's labels)
-            test_set = torchvision.datasets.ImageFolder(os.path.join(args.image_folder, "test"), dataset_transform)
-        else:
-            test_set = torchvision.datasets.CIFAR10(
-                root=args.data_root, train=False, transform=dataset_transform, download=True
-            )
-        for i in range(min(10, len(test_set))):
-            img, target = test_set[i]
-            writer.add_image("test_set", img, i)
-    except (OSError, RuntimeError) as error:  # no internet, a firewall, an SSL error, a missing folder, a bad file
-        reason = str(error).partition("\n")[0]  # one line: the message may go on over several
-        parser.exit(
-            2,
-            f"error: no CIFAR-10 in {args.image_folder or args.data_root} ({reason}); offline: put "
-            "cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz in "
-            f"{args.data_root}/, or use --image-folder DIR or --fake-data\n",
+    except (OSError, RuntimeError) as error:  # 下载失败 / no internet, a firewall, an SSL error
+        sys.exit(
+            f"error: cannot download CIFAR-10 ({str(error).splitlines()[0]}); offline: put cifar-10-python.tar.gz "
+            "(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in ./dataset, or run with --fake-data"
         )
-    writer.close()
-    img, target = test_set[0]
-    classes = getattr(test_set, "classes", CLASSES)  # FakeData has no .classes
-    print(f"test_set: {len(test_set)} images; test_set[0]: {list(img.shape)}, target {target} ({classes[target]})")
-    print(f"see them in TensorBoard (IMAGES tab): tensorboard --logdir {args.logdir}")
-
-
-if __name__ == "__main__":
-    main()
+img, target = dataset[0]
+print("dataset:", len(dataset), "images")  # 10000 (--fake-data: 200)
+print("dataset[0]:", type(img).__name__, img.shape, "target", target)  # Tensor torch.Size([3, 32, 32]), a class 0..9
