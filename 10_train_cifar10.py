@@ -40,7 +40,7 @@ from training.checkpoints import (
     save_checkpoint,
 )
 from training.cli import UserError, run_main
-from training.data import CIFAR10_CLASSES, cifar10_tensors, to_model_input
+from training.data import cifar10_tensors, class_names, to_model_input
 from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device
 from training.evaluation import evaluate, predict
 from training.models import MODELS, FastNet, dirac_init
@@ -66,6 +66,7 @@ def main(argv=None):
         started = time.perf_counter()
         train_images, train_labels = (t.to(device) for t in cifar10_tensors(args, train=True))
         test_images, test_labels = (t.to(device) for t in cifar10_tensors(args, train=False))
+        classes = class_names(args)  # CIFAR-10's, or an image folder's own class folders
         say(
             f"device: {device}{f' x {world} processes' if world > 1 else ''}; data: {len(train_labels)} train / "
             f"{len(test_labels)} test images ({time.perf_counter() - started:.1f}s to load)"
@@ -96,6 +97,8 @@ def main(argv=None):
         if checkpoint is not None:
             progress = restore_run(checkpoint, args.resume, model, optim, device, average)
             say(f"resuming run {args.run_name} from {args.resume}: {plural(progress.epochs_done, 'epoch')} done")
+            if checkpoint.get("classes", list(classes)) != list(classes):
+                say(f"note: the labels now mean {', '.join(classes)} (the run had {', '.join(checkpoint['classes'])})")
         tested_model = average.model if average else model
         train_model = nn.parallel.DistributedDataParallel(model) if world > 1 else model
         example = to_model_input(train_images[: args.batch_size], args.normalize, CHANNELS_LAST)
@@ -138,7 +141,7 @@ def main(argv=None):
                     if step < progress.step_in_epoch:  # resuming mid-epoch: these were trained before the stop
                         continue
                     if distributed.any_rank(ctrl_c.requested, device):  # between two steps: safe to save
-                        save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir, rank, average)
+                        save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir, rank, average, classes)
                     set_learning_rates(optim, args, progress.global_step, total_steps, epoch)  # schedule, groups
                     imgs = to_model_input(imgs, args.normalize, CHANNELS_LAST)
                     with autocast(args.amp, device):
@@ -200,9 +203,9 @@ def main(argv=None):
                     improved = test_accuracy > progress.best_accuracy
                     progress.best_accuracy = max(progress.best_accuracy, test_accuracy)
                     check_output_folder(checkpoint_dir, "--checkpoint-dir", create=True)
-                    save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average)
+                    save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average, classes)
                     if improved:
-                        save_checkpoint(checkpoint_dir / "best.pt", model, optim, args, progress, average)
+                        save_checkpoint(checkpoint_dir / "best.pt", model, optim, args, progress, average, classes)
             if rank == 0 and progress.history:
                 report(
                     args,
@@ -215,6 +218,7 @@ def main(argv=None):
                     world,
                     started,
                     checkpoint_dir,
+                    classes,
                 )
 
 
@@ -236,21 +240,21 @@ def finite(value: float, args, epoch: int, step: int, limit: float = math.inf) -
     return value
 
 
-def save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir: Path, rank: int, average):
+def save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir: Path, rank: int, average, classes):
     """The first Ctrl-C: save where the run stands (between two steps) and stop."""
     progress.partial_loss_sum = distributed.mean(sum_loss)
     if rank == 0:
         check_output_folder(checkpoint_dir, "--checkpoint-dir", create=True)
-        save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average)
+        save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average, classes)
         epoch, step = progress.epochs_done + 1, progress.step_in_epoch
         print(f"\nstopped in epoch {epoch} after step {step}: saved {checkpoint_dir / 'last.pt'}", file=sys.stderr)
         print(f"resume with: {resume_command(checkpoint_dir)}", file=sys.stderr, flush=True)
     raise KeyboardInterrupt
 
 
-def report(args, progress, model, test_images, test_labels, writer, device, world, started, checkpoint_dir):
+def report(args, progress, model, test_images, test_labels, writer, device, world, started, checkpoint_dir, classes):
     """The end of a run: overall and per-class accuracy, TensorBoard's extras, the metrics JSON."""
-    final, table = progress.history[-1], per_class_table(progress.class_accuracy, CIFAR10_CLASSES)
+    final, table = progress.history[-1], per_class_table(progress.class_accuracy, classes)
     tta_note = (
         f", {100 * final.test_accuracy_tta:.2f}% with TTA over {tta_views(args)} views"
         if final.test_accuracy_tta is not None
@@ -260,7 +264,7 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
     writer.add_text("test/per_class_accuracy", "    " + table.replace("\n", "\n    "), final.epoch)
     shown = torch.linspace(0, len(test_labels) - 1, 16, device=test_labels.device).long()  # spread: every class
     predicted = predict(model, test_images[shown], args.normalize)
-    grid = labelled_predictions(test_images[shown], test_labels[shown], predicted, CIFAR10_CLASSES)
+    grid = labelled_predictions(test_images[shown], test_labels[shown], predicted, classes)
     writer.add_image("test/predictions", grid, final.epoch)
     if final.epoch == args.epochs:
         hparams = {k: getattr(args, k) for k in HPARAMS}
@@ -276,7 +280,7 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
             {
                 **{k: v for k, v in vars(final).items() if k not in ("epoch", "seconds", "elapsed_seconds")},
                 "epochs": final.epoch,
-                "per_class_accuracy": dict(zip(CIFAR10_CLASSES, progress.class_accuracy)),
+                "per_class_accuracy": dict(zip(classes, progress.class_accuracy)),
                 "seconds": seconds,
                 "train_images_per_sec": sum(rates) / len(rates),
                 "device": str(device),

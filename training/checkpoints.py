@@ -1,7 +1,8 @@
 """What a run saves, how it is written (atomically) and read back, and how Ctrl-C stops a run safely.
 
 A checkpoint is a plain dict that torch.load(weights_only=True) can read: the model's and the optimizer's
-state_dicts, the Settings, the RunProgress below, and the RNG state.
+state_dicts, the Settings, the RunProgress below, the RNG state, and "classes": the names of the labels
+0, 1, 2 ... (CIFAR-10's, or an --image-folder's own class folders).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class RunProgress:
     global_step: int = 0
     partial_loss_sum: float = 0.0  # the loss summed over this epoch's steps so far
     best_accuracy: float = -1.0
-    class_accuracy: list[float] = field(default_factory=lambda: [0.0] * 10)
+    class_accuracy: list[float | None] = field(default_factory=lambda: [0.0] * 10)  # None: no test images
     history: list[EpochRecord] = field(default_factory=list)
 
     @classmethod
@@ -67,11 +68,15 @@ def atomic_torch_save(obj, path) -> None:
         raise
 
 
-def save_checkpoint(path, model, optimizer, settings, progress: RunProgress, average=None) -> None:
-    """`average`: the --ema WeightAverage, saved beside the trained weights (None without --ema)."""
+def save_checkpoint(path, model, optimizer, settings, progress: RunProgress, average=None, classes=None) -> None:
+    """`average`: the --ema WeightAverage, saved beside the trained weights (None without --ema);
+    `classes`: the names of the labels, in order (default: CIFAR-10's)."""
+    from training.data import CIFAR10_CLASSES  # here: training.data imports this module
+
     atomic_torch_save(
         {
             "format": CHECKPOINT_FORMAT,
+            "classes": list(classes or CIFAR10_CLASSES),
             "model_name": settings.model,
             "model": model.state_dict(),
             "ema": average.state_dict() if average else None,

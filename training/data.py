@@ -44,6 +44,18 @@ def cifar10_tensors(source, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return images, torch.as_tensor(targets, dtype=torch.int64)
 
 
+def class_names(source) -> tuple[str, ...]:
+    """The names of the labels 0, 1, 2 ...: an image folder's own class folders, else CIFAR-10's classes."""
+    if source.image_folder:
+        return tuple(folder_classes(check_image_folder(source.image_folder, "test")))
+    return CIFAR10_CLASSES
+
+
+def folder_classes(split_dir: Path) -> list[str]:
+    """The class folders of DIR/<split>, sorted: their order gives the label numbers (as ImageFolder's)."""
+    return sorted(d.name for d in split_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
 def pil_dataset(source, train: bool, transform=None) -> Dataset:
     """The same split as the notes read it, one PIL image + label per item (the benchmarks' reference)."""
     if source.fake_data:
@@ -163,7 +175,7 @@ def cache_candidates(split_dir: Path) -> list[Path]:
 
 def image_folder_tensors(split_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode an image folder once into tensors, reusing a valid cache (the key changes when any file does)."""
-    classes = sorted(d.name for d in split_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
+    classes = folder_classes(split_dir)
     samples = [(path, label) for label, name in enumerate(classes) for path in image_files(split_dir / name)]
     digest = hashlib.sha1(f"v{CACHE_VERSION}".encode())
     for path, label in samples:

@@ -32,9 +32,10 @@ def tta_logits(model, x: torch.Tensor, crops: bool = False) -> torch.Tensor:
 
 @torch.inference_mode()  # no autograd graph: without it every test batch's graph stays alive in `totals`
 def evaluate(model, images, labels, settings, device, tta: bool = False, rank: int = 0, world: int = 1):
-    """(test loss, accuracy, per-class accuracy list). Under torchrun each process tests its share and
-    the sums are added up. tta (test-time augmentation): average each image's logits over the views of
-    tta_logits (the mirror image, and with --tta-crops one-pixel shifts too)."""
+    """(test loss, accuracy, per-class accuracy list: None for a class without test images). Under
+    torchrun each process tests its share and the sums are added up. tta (test-time augmentation): average
+    each image's logits over the views of tta_logits (the mirror image, and with --tta-crops one-pixel
+    shifts too)."""
     model.eval()
     images, labels = images[rank::world], labels[rank::world]
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
@@ -52,7 +53,8 @@ def evaluate(model, images, labels, settings, device, tta: bool = False, rank: i
     all_reduce_sum(totals)
     all_reduce_sum(per_class)
     loss_sum, correct, count = totals.tolist()
-    return loss_sum / count, correct / count, (per_class[0] / per_class[1].clamp(min=1)).tolist()
+    class_accuracy = [hits / n if n else None for hits, n in zip(*per_class.tolist())]
+    return loss_sum / count, correct / count, class_accuracy
 
 
 @torch.inference_mode()

@@ -59,12 +59,18 @@ class ProgressLine:
 
 
 def per_class_table(class_accuracy, classes) -> str:
-    rows = [f"{name:<11} {100 * accuracy:6.2f}%" for name, accuracy in zip(classes, class_accuracy)]
-    return "\n".join(["class        accuracy", *rows])
+    """One row per class name; a class without test images (accuracy None) says so rather than 0.00%."""
+    width = max(11, *(len(name) for name in classes))
+    rows = [
+        f"{name:<{width}} " + ("no test images" if accuracy is None else f"{100 * accuracy:6.2f}%")
+        for name, accuracy in zip(classes, class_accuracy)
+    ]
+    return "\n".join([f"{'class':<{width}}  accuracy", *rows])
 
 
 def labelled_predictions(images, labels, predicted, classes, columns: int = 8) -> torch.Tensor:
-    """A grid of uint8 (3, 32, 32) images with 'pred/true' under each (green right, red wrong), as (3, H, W)."""
+    """A grid of uint8 (3, 32, 32) images with 'pred/true' under each (green right, red wrong), as (3, H, W).
+    A prediction beyond `classes` (an image folder with fewer than 10 classes) shows as its number, e.g. #7."""
     tile_w, tile_h = 96, 112
     sheet = Image.new("RGB", (columns * tile_w, math.ceil(len(labels) / columns) * tile_h), "white")
     draw = ImageDraw.Draw(sheet)
@@ -73,7 +79,8 @@ def labelled_predictions(images, labels, predicted, classes, columns: int = 8) -
         picture = Image.fromarray(image.permute(1, 2, 0).numpy()).resize((tile_w - 4, tile_w - 4), Image.NEAREST)
         sheet.paste(picture, (x + 2, y + 2))
         colour = (0, 140, 0) if guess == label else (200, 0, 0)
-        draw.text((x + 2, y + tile_w), f"{classes[guess][:6]}/{classes[label][:6]}", fill=colour)
+        guessed = classes[guess] if guess < len(classes) else f"#{guess}"
+        draw.text((x + 2, y + tile_w), f"{guessed[:6]}/{classes[label][:6]}", fill=colour)
     return torch.from_numpy(np.asarray(sheet).copy()).permute(2, 0, 1)
 
 

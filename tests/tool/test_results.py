@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import assert_ok, run_in_process
+from PIL import Image
 
 from training.evaluation import evaluate
 from training.models import MODELS
@@ -45,3 +46,58 @@ def test_fake_data_is_learned_on_the_test_split(tmp_path):
     # Each class must look the same in both splits: before, test accuracy stayed near chance (10%).
     result = metrics(tmp_path, "--fake-data", "--epochs", "2", "--model", "mymodel-bn", "--momentum", "0.9")
     assert result["test_accuracy"] > 0.8
+
+
+def save_images(folder: Path, colour, count: int) -> None:
+    folder.mkdir(parents=True)
+    for i in range(count):
+        Image.new("RGB", (32, 32), tuple(min(255, c + 3 * i) for c in colour)).save(folder / f"{i}.png")
+
+
+@pytest.fixture(scope="module")
+def insects(tmp_path_factory):
+    """An image folder with three classes of its own; wasps has no test images."""
+    folder = tmp_path_factory.mktemp("insects")
+    for name, colour in (("ants", (200, 30, 30)), ("bees", (30, 200, 30)), ("wasps", (30, 30, 200))):
+        save_images(folder / "train" / name, colour, 6)
+        if name == "wasps":
+            (folder / "test" / name).mkdir(parents=True)
+        else:
+            save_images(folder / "test" / name, colour, 3)
+    return folder
+
+
+def test_an_image_folder_reports_its_own_class_names(insects, tmp_path, monkeypatch):
+    import training.report
+
+    shown = []
+    real_grid = training.report.labelled_predictions
+    monkeypatch.setattr(
+        training.report,
+        "labelled_predictions",
+        lambda images, labels, predicted, classes: (
+            shown.append(classes) or real_grid(images, labels, predicted, classes)
+        ),
+    )
+    result = train_here(
+        tmp_path, "--image-folder", str(insects), "--epochs", "1", "--run-name", "r", "--metrics-json", "m.json"
+    )
+    assert_ok(result)
+    table = result.stdout[result.stdout.index("class ") :]
+    assert "ants" in table and "bees" in table and "airplane" not in table
+    wasps = next(line for line in table.splitlines() if line.startswith("wasps"))
+    assert "%" not in wasps and "no test images" in wasps  # not a misleading 0.00%
+    per_class = json.loads((tmp_path / "m.json").read_text())["per_class_accuracy"]
+    assert list(per_class) == ["ants", "bees", "wasps"] and per_class["wasps"] is None
+    assert shown and list(shown[0]) == ["ants", "bees", "wasps"]
+    for name in ("last.pt", "best.pt"):
+        saved = torch.load(tmp_path / "checkpoints" / "r" / name, weights_only=True)
+        assert saved["classes"] == ["ants", "bees", "wasps"]
+
+
+def test_the_predictions_image_names_an_output_beyond_the_folders_classes():
+    from training.report import labelled_predictions
+
+    images = torch.zeros(2, 3, 32, 32, dtype=torch.uint8)
+    grid = labelled_predictions(images, torch.tensor([0, 1]), torch.tensor([7, 1]), ["ants", "bees"])
+    assert grid.shape[0] == 3
