@@ -85,6 +85,8 @@ def call_captured(function, cwd: Path, argv=()) -> subprocess.CompletedProcess:
             function()
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        if isinstance(exit_.code, str):  # sys.exit("error: ...") prints its message, as Python does
+            stderr.write(exit_.code + "\n")
     except Exception:
         stderr.write("Traceback (most recent call last):\n" + traceback.format_exc())
         code = 1
