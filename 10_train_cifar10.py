@@ -53,6 +53,7 @@ def main(argv=None):
     # 设置 / settings: the notes' defaults < --recipe < the checkpoint's own (--resume) < flags given now
     args, checkpoint = parse_settings(argv, __doc__)
     with distributed.processes(args.device) as (rank, world):
+        distributed.check_batch_size(args.batch_size, world)
         # Training on a GPU, the course's two ways: `model = model.cuda()` (and imgs.cuda(), targets.cuda(),
         # loss_fn.cuda()) guarded by `if torch.cuda.is_available():`, or, as here, one
         # `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")` and `.to(device)` on the

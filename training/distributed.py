@@ -12,6 +12,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from training.cli import UserError
+
 
 def setup(device_name: str) -> tuple[int, int]:
     """(rank, world size); under torchrun this joins the process group."""
@@ -23,6 +25,16 @@ def setup(device_name: str) -> tuple[int, int]:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group("nccl" if use_cuda else "gloo")
     return dist.get_rank(), world_size
+
+
+def check_batch_size(batch_size: int, world_size: int) -> None:
+    """Every process trains its own slice of each batch: a batch smaller than the process count leaves
+    some processes without an image (every step would be skipped)."""
+    if batch_size < world_size:
+        raise UserError(
+            f"--batch-size {batch_size} is smaller than the {world_size} processes: each needs at least one image "
+            f"per step; use --batch-size {world_size} or more, or fewer processes"
+        )
 
 
 def active() -> bool:
