@@ -28,7 +28,7 @@ CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 FAKE_TRAIN_SIZE, FAKE_TEST_SIZE = 1000, 200
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: 16-bit grayscale scaled to 8 bits (caches made before decode again)
 
 
 def cifar10_tensors(source, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -243,6 +243,15 @@ def may_write_into(folder: Path) -> bool:
     return existing.is_dir() and os.access(existing, os.W_OK) and bool(existing.stat().st_mode & 0o222)
 
 
+def to_rgb(image: Image.Image) -> Image.Image:
+    """image.convert("RGB"), except that 16-bit grayscale (mode I;16, or I) is scaled to 8 bits first:
+    convert() clips its 0-65535 values at 255, so nearly every pixel would turn white."""
+    if image.mode.startswith("I"):
+        grey = (np.asarray(image, dtype=np.float64) / 257).round().clip(0, 255).astype(np.uint8)
+        image = Image.fromarray(grey)
+    return image.convert("RGB")
+
+
 class _DecodeFiles(Dataset):
     def __init__(self, paths):
         self.paths = paths
@@ -254,7 +263,7 @@ class _DecodeFiles(Dataset):
         path = self.paths[index]
         try:
             with Image.open(path) as image:
-                image = image.convert("RGB")
+                image = to_rgb(image)
                 if image.size != (32, 32):
                     image = image.resize((32, 32), Image.BILINEAR)
                 return np.asarray(image, dtype=np.uint8), None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import assert_ok, run_in_process
@@ -101,3 +102,13 @@ def test_the_predictions_image_names_an_output_beyond_the_folders_classes():
     images = torch.zeros(2, 3, 32, 32, dtype=torch.uint8)
     grid = labelled_predictions(images, torch.tensor([0, 1]), torch.tensor([7, 1]), ["ants", "bees"])
     assert grid.shape[0] == 3
+
+
+def test_a_16_bit_grayscale_png_keeps_its_brightness(tmp_path):
+    from training.data import decode_images
+
+    path = tmp_path / "grey16.png"
+    Image.fromarray(np.full((32, 32), 32768, dtype=np.uint16)).save(path)  # mid-grey, mode I;16
+    assert Image.open(path).mode == "I;16"
+    images, _ = decode_images([(path, 0)])
+    assert 120 <= images.float().mean() <= 136  # not white (255)
