@@ -1,4 +1,4 @@
-"""The README's two ablation tables, measured: each row one idea added to the row above.
+"""bench/README.md's two ablation tables, measured: each row one idea added to the row above.
 
   --table time   (default) time to accuracy: the notes' 20-epoch default, then --recipe fast as it
                  was before the airbench ideas, then each idea added in turn, up to today's
@@ -9,15 +9,16 @@
 
 Runs each row as its own process, exactly as a learner would type it (plus
 --metrics-json and a scratch log folder), and times the whole process: Python
-start, data decoding, training, evaluation. Each row gets an empty cache folder
-(XDG_CACHE_HOME), so decoding the images is part of its time too, unless
---warm-cache is given. Writes the per-epoch numbers to a CSV and draws test
-accuracy against minutes into a PNG (with Pillow).
+start, data decoding, training, evaluation; it also records the process's peak
+memory (resident set). Each row gets an empty cache folder (XDG_CACHE_HOME), so
+decoding the images is part of its time too, unless --warm-cache is given. Writes
+the per-epoch numbers to a CSV and draws test accuracy against minutes into a PNG
+(with matplotlib: pip install -r requirements-dev.txt).
 
     python bench/ablation.py --image-folder ../shared/data/cifar10 --seeds 1 2  # every row (about 2.5 h on 2 cores)
     python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 10  # some rows
     python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 13 12 10 \
-        --csv bench/results/time_to_90_cpu.csv                                  # the README's second sitting
+        --csv bench/results/time_to_90_cpu.csv                                  # the second sitting
     python bench/ablation.py --table notes --image-folder ../shared/data/cifar10
     python bench/ablation.py --report-only                                      # the table and PNG from the CSV
 """
@@ -34,8 +35,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -94,6 +93,7 @@ CSV_COLUMNS = [
     "elapsed_seconds",
     "process_seconds",
     "seed",
+    "peak_rss_mb",
 ]
 COLOURS = [
     "#7f7f7f",
@@ -132,10 +132,10 @@ def run_row(
     print(f"\n[{number}] {label}: {' '.join(command)}", flush=True)
     started = time.perf_counter()
     actual = [sys.executable, *command_for(flags, str(Path(image_folder).resolve()))[1:], *extra]
-    result = subprocess.run(actual, cwd=ROOT, env=environment)
+    returncode, peak_mb = wait_with_peak_memory(subprocess.Popen(actual, cwd=ROOT, env=environment))
     process_seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise UserError(f"row {number} ({label}) failed with exit code {result.returncode}")
+    if returncode != 0:
+        raise UserError(f"row {number} ({label}) failed with exit code {returncode}")
     summary = json.loads(metrics_path.read_text())
     # The process started before the script's own clock: add that start-up time to every epoch.
     startup = process_seconds - summary["seconds"]
@@ -155,12 +155,32 @@ def run_row(
                 "elapsed_seconds": round(startup + epoch["elapsed_seconds"], 1),
                 "process_seconds": round(process_seconds, 1),
                 "seed": seed,
+                "peak_rss_mb": "" if peak_mb is None else round(peak_mb),
             }
         )
     final = rows[-1]
     tta = f" ({100 * final['test_accuracy_tta']:.2f}% with --tta)" if final["test_accuracy_tta"] != "" else ""
-    print(f"[{number}] {label}: {100 * final['test_accuracy']:.2f}%{tta} in {process_seconds / 60:.1f} min", flush=True)
+    print(
+        f"[{number}] {label}: {100 * final['test_accuracy']:.2f}%{tta} in {process_seconds / 60:.1f} min, "
+        f"peak memory {peak_memory(final)}",
+        flush=True,
+    )
     return rows
+
+
+def wait_with_peak_memory(process: subprocess.Popen) -> tuple[int, float | None]:
+    """Wait for `process`; return its exit code and its peak resident memory in MB (the largest of it and
+    of the processes it waited for, such as its image decoders), where the system tells (os.wait4)."""
+    if not hasattr(os, "wait4"):  # Windows
+        return process.wait(), None
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)  # bytes / KiB
+
+
+def peak_memory(row: dict) -> str:
+    """A row's peak memory for the tables; "—" for rows measured before the CSV had the column."""
+    return f"{int(row['peak_rss_mb']):,} MB" if row.get("peak_rss_mb") else "—"
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -180,66 +200,37 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def draw_plot(rows: list[dict], path: Path, title: str) -> None:
     """Test accuracy (%) against whole-process minutes, one line per row; the last point of a
-    row that used --tta is drawn as a ring at its flip-averaged accuracy."""
-    font = ImageFont.load_default(size=14)
-    series = {}
+    row that used --tta is drawn as a ring at its accuracy with TTA."""
+    import matplotlib  # only the bench draws: the training tool never needs it
+
+    matplotlib.use("Agg")  # a file, no window
+    from matplotlib import pyplot as plt
+
+    series: dict[int, list[dict]] = {}
     for row in rows:
         series.setdefault(int(row["row"]), []).append(row)
-    labels = [f"{number}. {points[-1]['label']}: 100.0%" for number, points in series.items()]
-    left, top, bottom = 70, 50, 60
-    right = max(300, 60 + int(max(font.getlength(label) for label in labels)))  # room for the legend
-    width, height = left + 590 + right, 600
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
+    figure, axes = plt.subplots(figsize=(10.5, 6), dpi=100)
+    for number, points in sorted(series.items()):
+        colour = COLOURS[(number - 1) % len(COLOURS)]  # a row keeps its colour when others are left out
+        minutes = [float(p["elapsed_seconds"]) / 60 for p in points]
+        accuracy = [100 * float(p["test_accuracy"]) for p in points]
+        final = 100 * final_accuracy(points[-1])
+        label = f"{number}. {points[-1]['label']}: {final:.1f}%"
+        axes.plot(minutes, accuracy, "o-", color=colour, linewidth=2, markersize=4, label=label)
+        if points[-1]["test_accuracy_tta"] not in ("", None):
+            axes.plot(minutes[-1], final, "o", color=colour, fillstyle="none", markersize=11, markeredgewidth=2)
     max_minutes = max(float(r["elapsed_seconds"]) for r in rows) / 60
     x_max = max(5, 5 * int(max_minutes / 5 + 1))
-
-    def to_xy(minutes: float, accuracy: float) -> tuple[float, float]:
-        x = left + (width - left - right) * minutes / x_max
-        y = top + (height - top - bottom) * (1 - accuracy / 100)
-        return x, y
-
-    for percent in range(0, 101, 10):  # horizontal grid
-        x0, y = to_xy(0, percent)
-        draw.line([(x0, y), (width - right, y)], fill="#e6e6e6")
-        draw.text((x0 - 8, y), f"{percent}%", fill="black", font=font, anchor="rm")
-    for minute in range(0, x_max + 1, 5):
-        x, y0 = to_xy(minute, 0)
-        draw.line([(x, top), (x, y0)], fill="#e6e6e6")
-        draw.text((x, y0 + 8), str(minute), fill="black", font=font, anchor="mt")
-    draw.rectangle([to_xy(0, 100), to_xy(x_max, 0)], outline="black")
-    draw.text(
-        ((left + width - right) / 2, height - 22),
-        "minutes (whole process, 2-core CPU)",
-        fill="black",
-        font=font,
-        anchor="mm",
-    )
-    draw.text((left, 20), title, fill="black", font=font, anchor="lm")
-    for index, (number, points) in enumerate(sorted(series.items())):
-        colour = COLOURS[(number - 1) % len(COLOURS)]  # a row keeps its colour when others are left out
-        xy = [to_xy(float(p["elapsed_seconds"]) / 60, 100 * float(p["test_accuracy"])) for p in points]
-        if len(xy) > 1:
-            draw.line(xy, fill=colour, width=3)
-        for x, y in xy:
-            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        last = points[-1]
-        final = 100 * float(last["test_accuracy"])
-        if last["test_accuracy_tta"] not in ("", None):
-            final = 100 * float(last["test_accuracy_tta"])
-            x, y = to_xy(float(last["elapsed_seconds"]) / 60, final)
-            draw.ellipse([x - 6, y - 6, x + 6, y + 6], outline=colour, width=2)
-        legend_y = top + 10 + 24 * index
-        draw.line([(width - right + 15, legend_y), (width - right + 40, legend_y)], fill=colour, width=3)
-        draw.text(
-            (width - right + 46, legend_y),
-            f"{number}. {last['label']}: {final:.1f}%",
-            fill="black",
-            font=font,
-            anchor="lm",
-        )
+    axes.set(xlim=(0, x_max), ylim=(0, 100), xticks=range(0, x_max + 1, 5), yticks=range(0, 101, 10))
+    axes.set_title(title, loc="left")
+    axes.set_xlabel("minutes (whole process, 2-core CPU)")
+    axes.set_ylabel("test accuracy")
+    axes.yaxis.set_major_formatter("{x:.0f}%")
+    axes.grid(color="#e6e6e6")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
+    figure.savefig(path, bbox_inches="tight")
+    plt.close(figure)
 
 
 def main():
@@ -314,7 +305,7 @@ def minutes_to(epochs: list[dict], threshold: float) -> str:
 
 
 def report(csv_path: Path, png_path: Path | None, table: str = "notes", only_rows: list[int] | None = None) -> None:
-    """Draw the plot (unless png_path is None) and print the README's table from the CSV (only `only_rows`,
+    """Draw the plot (unless png_path is None) and print bench/README.md's table from the CSV (only `only_rows`,
     where given)."""
     all_rows = [r for r in read_csv(csv_path) if not only_rows or int(r["row"]) in only_rows]
     if not all_rows:
@@ -329,7 +320,10 @@ def report(csv_path: Path, png_path: Path | None, table: str = "notes", only_row
     if table == "time":
         print_time_table(runs)
         return
-    print("| row | command | epochs | test accuracy, last epoch | best epoch | minutes |\n|---|---|---|---|---|---|")
+    print(
+        "| row | command | epochs | test accuracy, last epoch | best epoch | minutes | peak memory |\n"
+        "|---|---|---|---|---|---|---|"
+    )
     for (number, seed), epochs in sorted(runs.items()):
         if seed:
             continue
@@ -341,18 +335,21 @@ def report(csv_path: Path, png_path: Path | None, table: str = "notes", only_row
         best_text = f"{100 * float(best['test_accuracy']):.2f}% (epoch {best['epoch']})"
         command = readme_command(last)
         minutes = float(last["process_seconds"]) / 60
-        print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {best_text} | {minutes:.1f} |")
+        print(
+            f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {best_text} | {minutes:.1f} "
+            f"| {peak_memory(last)} |"
+        )
 
 
 def readme_command(row: dict) -> str:
-    """The row's command as the README shows it: without the machine's --image-folder."""
+    """The row's command as bench/README.md shows it: without the machine's --image-folder."""
     return re.sub(r" --image-folder \S+", "", row["command"])
 
 
 def print_time_table(runs: dict[tuple[int, int], list[dict]]) -> None:
     """The time-to-accuracy table (seed 0), then the spread over seeds of every row run with several."""
-    header = "| row | command | epochs | final accuracy | minutes | to 85% | to 88% | to 90% |"
-    print(header + "\n|---|---|---|---|---|---|---|---|")
+    header = "| row | command | epochs | final accuracy | minutes | to 85% | to 88% | to 90% | peak memory |"
+    print(header + "\n|---|---|---|---|---|---|---|---|---|")
     for (number, seed), epochs in sorted(runs.items()):
         if seed:
             continue
@@ -363,7 +360,10 @@ def print_time_table(runs: dict[tuple[int, int], list[dict]]) -> None:
         command = readme_command(last)
         times = " | ".join(minutes_to(epochs, threshold) for threshold in THRESHOLDS)
         minutes = float(last["process_seconds"]) / 60
-        print(f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {minutes:.1f} | {times} |")
+        print(
+            f"| {number}. {last['label']} | `{command}` | {len(epochs)} | {accuracy} | {minutes:.1f} | {times} "
+            f"| {peak_memory(last)} |"
+        )
     for number in sorted({n for n, _ in runs}):
         seeds = sorted(seed for n, seed in runs if n == number)
         if len(seeds) < 2:
