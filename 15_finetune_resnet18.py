@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
 
 parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--fake-data", action="store_true", help="random images in place of CIFAR-10: no download")
+parser.add_argument('--fake-data', action='store_true', help='random images in place of CIFAR-10: no download')
 args = parser.parse_args()
 
 if args.fake_data:  # 没有网络时 / offline: random 3x32x32 images with random labels
@@ -35,33 +35,33 @@ if args.fake_data:  # 没有网络时 / offline: random 3x32x32 images with rand
 else:
     try:
         train_data = torchvision.datasets.CIFAR10(
-            root="./dataset", train=True, transform=torchvision.transforms.ToTensor(), download=True
+            root='./dataset', train=True, transform=torchvision.transforms.ToTensor(), download=True
         )
         test_data = torchvision.datasets.CIFAR10(
-            root="./dataset", train=False, transform=torchvision.transforms.ToTensor(), download=True
+            root='./dataset', train=False, transform=torchvision.transforms.ToTensor(), download=True
         )
     except (OSError, RuntimeError) as error:  # 下载失败 / no internet, a firewall, an SSL error
         sys.exit(
-            f"error: cannot download CIFAR-10 ({str(error).splitlines()[0]}); offline: put cifar-10-python.tar.gz "
-            "(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in ./dataset, or run with --fake-data"
+            f'error: cannot download CIFAR-10 ({str(error).splitlines()[0]}); offline: put cifar-10-python.tar.gz '
+            '(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in ./dataset, or run with --fake-data'
         )
 train_loader = DataLoader(dataset=train_data, batch_size=64, shuffle=True)
 test_loader = DataLoader(dataset=test_data, batch_size=64)
 
 # 随机参数, 不下载 / random weights. ImageNet's (a 45 MB download): weights=torchvision.models.ResNet18_Weights.DEFAULT
 model = torchvision.models.resnet18(weights=None)
-print("model.fc:", model.fc)  # Linear(in_features=512, out_features=1000, bias=True): 1000 ImageNet classes
+print('model.fc:', model.fc)  # Linear(in_features=512, out_features=1000, bias=True): 1000 ImageNet classes
 # 方法一: 冻结 / freeze: no gradients for the layers we keep, so only the new fc learns
 for parameter in model.parameters():
     parameter.requires_grad = False
 model.fc = nn.Linear(512, 10)  # 新的最后一层: 10 类 (a new layer has requires_grad=True)
 # 方法二: 全部微调 / fine-tune everything: leave out the for loop, pass model.parameters() to SGD, use model.train()
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-print(f"trainable parameters: {trainable:,} of {sum(p.numel() for p in model.parameters()):,}")  # 5,130 of 11,181,642
+print(f'trainable parameters: {trainable:,} of {sum(p.numel() for p in model.parameters()):,}')  # 5,130 of 11,181,642
 loss = nn.CrossEntropyLoss()
 optim = torch.optim.SGD(model.fc.parameters(), lr=0.01)
 
-writer = SummaryWriter("./logs")
+writer = SummaryWriter('./logs')
 step = 0
 for epoch in range(1):
     model.eval()  # 方法一: keeps the frozen layers as they are (in train() BatchNorm updates running_mean/var)
@@ -77,17 +77,17 @@ for epoch in range(1):
         optim.zero_grad()
         result_loss.backward()
         optim.step()
-        writer.add_scalar("train_loss", result_loss.item(), step)
+        writer.add_scalar('train_loss', result_loss.item(), step)
         if step % 100 == 0:
-            print(f"step: {step}, result_loss: {result_loss.item():.4f}")  # about ln(10) = 2.30 at the start
+            print(f'step: {step}, result_loss: {result_loss.item():.4f}')  # about ln(10) = 2.30 at the start
         step += 1
-    print(f"epoch: {epoch}, sum_loss: {sum_loss:.4f}")
+    print(f'epoch: {epoch}, sum_loss: {sum_loss:.4f}')
 
     total_accuracy = 0
     with torch.no_grad():  # 测试: no gradients needed
         for img, target in test_loader:
             output = model(img)
             total_accuracy += (output.argmax(1) == target).sum().item()
-    print(f"test accuracy: {total_accuracy / len(test_data):.4f}")  # random labels (--fake-data): about 0.1
-    writer.add_scalar("test_accuracy", total_accuracy / len(test_data), epoch)
+    print(f'test accuracy: {total_accuracy / len(test_data):.4f}')  # random labels (--fake-data): about 0.1
+    writer.add_scalar('test_accuracy', total_accuracy / len(test_data), epoch)
 writer.close()
