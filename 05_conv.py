@@ -1,11 +1,12 @@
 """卷积层：卷积操作 / Convolution: F.conv2d and nn.Conv2d (the notes' 【搭建模型】2.1).
 
 2.1.1 slides the notes' 3x3 kernel over their 5x5 input; 2.1.2 lists nn.Conv2d's parameters; 2.1.3 puts
-one nn.Conv2d in MyModel and runs the CIFAR-10 test images through it, into TensorBoard.
+one nn.Conv2d in MyModel, and the notes' 【搭建模型】1.1 loop runs the CIFAR-10 test images through it into
+TensorBoard.
 
-    python 05_conv.py --fake-data    # random images: no download
-    python 05_conv.py                # downloads CIFAR-10 into ./dataset
-    tensorboard --logdir=logs --port=6007
+    python 05_conv.py --fake-data           # random images in place of CIFAR-10, no download
+    python 05_conv.py                       # downloads CIFAR-10 (170 MB) into ./dataset, once
+    tensorboard --logdir=logs --port=6007   # then http://localhost:6007, the IMAGES tab
 """
 
 import argparse
@@ -18,8 +19,8 @@ import torchvision
 from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
 
-parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--fake-data", action="store_true", help="random images in place of CIFAR-10: no download")
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument('--fake-data', action='store_true', help='random images in place of CIFAR-10: no download')
 args = parser.parse_args()
 
 # 2.1.1 卷积操作：F.conv2d(...)
@@ -51,7 +52,7 @@ print(F.conv2d(input, kernel, stride=2))  # 2x2: [[10, 12], [13, 3]]
 # 2.1.3 使用示例
 class MyModel(nn.Module):
     def __init__(self):
-        super(MyModel, self).__init__()  # noqa: UP008 (the notes' form)
+        super(MyModel, self).__init__()
         # 2.1.2 nn.Conv2d: in_channels 输入图像的通道数 (RGB: 3), out_channels 输出图像的通道数, kernel_size 卷积核大小
         # (its weights start random; training changes them), stride=1 步长, padding=0 填充, dilation=1 卷积核每个位之间
         # 的距离, groups=1 分组卷积的分组数, bias=True 是否有偏置, padding_mode='zeros' 填充的默认值
@@ -62,7 +63,8 @@ class MyModel(nn.Module):
         return x
 
 
-if __name__ == "__main__":
+# The notes' 【搭建模型】1.1 code, with this MyModel
+if __name__ == '__main__':
     if args.fake_data:  # 没有网络时 / offline: random 3x32x32 images with random labels
         dataset = torchvision.datasets.FakeData(
             size=200, image_size=(3, 32, 32), num_classes=10, transform=torchvision.transforms.ToTensor()
@@ -70,18 +72,19 @@ if __name__ == "__main__":
     else:
         try:
             dataset = torchvision.datasets.CIFAR10(
-                root="./dataset", train=False, transform=torchvision.transforms.ToTensor(), download=True
+                root='./dataset', train=False, transform=torchvision.transforms.ToTensor(), download=True
             )
         except (OSError, RuntimeError) as error:  # 下载失败 / no internet, a firewall, an SSL error
             sys.exit(
-                f"error: cannot download CIFAR-10 ({str(error).splitlines()[0]}); offline: put cifar-10-python.tar.gz "
-                "(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in ./dataset, or run with --fake-data"
+                f'error: cannot download CIFAR-10 ({str(error).splitlines()[0]}); offline: put cifar-10-python.tar.gz '
+                '(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in ./dataset, or run with --fake-data'
             )
     dataloader = DataLoader(dataset, batch_size=64)
     model = MyModel()
     print(model)
 
-    writer = SummaryWriter("./logs/05_conv")  # the notes: './logs'; a folder per lesson keeps 05-07's images apart
+    # the notes: './logs'. 05, 06 and 07 all write 'input' and 'output': a folder each keeps them apart
+    writer = SummaryWriter('./logs/05_conv')
     step = 0
     for data in dataloader:
         # input:  [batch_size, in_feature_num,  in_H,  in_W ]
@@ -90,9 +93,9 @@ if __name__ == "__main__":
         output = model(img)
         print(img.shape, output.shape)  # torch.Size([64, 3, 32, 32]) torch.Size([64, 6, 30, 30])
 
-        writer.add_images("input", img, step)
+        writer.add_images('input', img, step)
         # add_images shows 1 or 3 channels, not 6: the course's code makes each output two 3-channel images
         output = torch.reshape(output, (-1, 3, 30, 30))
-        writer.add_images("output", output, step)
+        writer.add_images('output', output, step)
         step += 1
     writer.close()
