@@ -3,7 +3,7 @@
 Both paths start from the same MyModel weights and see the same batches in the
 same order (the fast path's shuffle, given to the notes' DataLoader as its
 sampler); only how the batches are made and computed differs. Per epoch it
-prints and writes to CSV: test accuracy and seconds for each path.
+prints and writes to CSV: test accuracy and seconds for each path; at the end, the process's peak memory.
 
     python bench/learning_curves.py --image-folder ../shared/data/cifar10 --epochs 5 --csv bench/learning_curves.csv
 """
@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 from torchvision import transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.train_speed import peak_memory_mb  # noqa: E402
 from nn_CIFAR10 import MyModel  # noqa: E402
 from training.augment import epoch_batches, epoch_generator  # noqa: E402
 from training.cli import add_data_flags, positive_int, run_main  # noqa: E402
@@ -101,6 +102,7 @@ def main():
                 writer = csv.DictWriter(file, fieldnames=list(row))
                 writer.writeheader()
                 writer.writerows(rows)
+    print(f"peak memory: {peak_memory_mb(torch.device('cpu'))} (both paths, one process)")
 
 
 if __name__ == "__main__":

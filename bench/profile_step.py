@@ -6,7 +6,7 @@ normalized per the recipe, channels_last), runs 3 warm-up steps, then profiles -
 Every op's self CPU time (its own time, less that of the ops it calls) goes to the first group that
 its name, or else the name of the nearest op around it, matches; so nothing is counted twice and the
 groups add up to the profiled total. Prints the groups (ms per step, % of the total), the total
-and images/s, then the 8 ops with the most self time (with the convolutions' input shapes).
+and images/s, the process's peak memory, then the 8 ops with the most self time (with the convolutions' input shapes).
 'other' is mostly Python between the ops; with --compile on it also holds the code that inductor
 fuses ('## Call CompiledFxGraph ...'): only the ops it calls out to (convolutions, matmuls) keep
 their groups.
@@ -30,6 +30,7 @@ from torch import nn  # noqa: E402
 from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.train_speed import peak_memory_mb  # noqa: E402
 from training.cli import positive_int, run_main  # noqa: E402
 from training.data import to_model_input  # noqa: E402
 from training.device import CHANNELS_LAST, amp_active, autocast, maybe_compile  # noqa: E402
@@ -163,6 +164,7 @@ def main():
         f"profiled total per step: {total_ms:.3f} ms, {settings.batch_size / total_ms * 1000:.0f} images/s "
         f"(wall {wall_ms:.3f} ms per step with the profiler on)"
     )
+    print(f"peak memory: {peak_memory_mb(device)}")
     if abs(grouped - total_ms) > 0.02 * total_ms:
         print(f"note: the groups add up to {grouped:.3f} ms, not the total: some ops ran outside the step")
 

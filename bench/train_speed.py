@@ -98,8 +98,9 @@ def timed_steps(step, batches, images: int, device) -> tuple[float, int]:
 
 
 def peak_memory_mb(device) -> str:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    text = f"process peak RSS {rss:.0f} MB"
+    """This process's peak memory so far (resident set; on CUDA the GPU's too), for the line beside the figures."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+    text = f"process peak RSS {rss:.0f} MB"  # ru_maxrss: KiB on Linux, bytes on macOS
     if device.type == "cuda":
         text += f", GPU peak {torch.cuda.max_memory_allocated() / 2**20:.0f} MB"
     return text

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 
 import pytest
 import torch
-from conftest import assert_clean_error, assert_ok, run_in_process
+from conftest import ROOT, assert_clean_error, assert_ok, run_in_process
 
 from training.recipes import RECIPES
+
+sys.path.insert(0, str(ROOT / "bench"))
 
 TINY_SPEED = ("--fake-data", "--images", "64", "--rounds", "1", "--batch-size", "16", "--compile", "off")
 SPEED_ROW = re.compile(r"^(notes' loop|project step|ceiling) +(\S+), batch (\d+) +: +(\d+) images/s", re.MULTILINE)
@@ -56,17 +60,20 @@ def test_train_speed_prints_three_rows_the_ceiling_share_and_speedup_last(
     assert rows["project step"][:2] == rows["ceiling"][:2] == (model, 16), "--batch-size wins over the recipe's"
     assert all(rate > 0 for *_, rate in rows.values())
     assert re.search(r"^project = \d+% of ceiling$", result.stdout, re.MULTILINE), result.stdout
+    assert ("--amp:" in result.stdout) == (recipe == "fast"), "the fast recipe turns --amp on; its note says so"
+    peak = re.search(r"peak memory.*?(\d+) MB", result.stdout)
+    assert peak and int(peak[1]) > 50, "the process's peak memory beside the figures"
     assert re.fullmatch(r"speedup \d+\.\d\dx", result.stdout.splitlines()[-1]), "tests and readers parse the last line"
 
 
-def test_train_speed_no_amp_wins_over_the_fast_recipe(tmp_path, one_thread):
-    flags = (*TINY_SPEED, "--device", "cpu", "--recipe", "fast")
-    with_amp = run_in_process("bench/train_speed.py", *flags, cwd=tmp_path)
-    without = run_in_process("bench/train_speed.py", *flags, "--no-amp", cwd=tmp_path)
-    assert_ok(with_amp)
-    assert_ok(without)
-    assert "--amp:" in with_amp.stdout, "the fast recipe turns --amp on (its note says what it does here)"
-    assert "--amp:" not in without.stdout
+def test_train_speed_flags_given_win_over_the_recipe():
+    import train_speed
+
+    given = argparse.Namespace(recipe="fast", batch_size=None, amp=None)
+    assert train_speed.recipe_settings(given).amp and train_speed.recipe_settings(given).batch_size == 256
+    given = argparse.Namespace(recipe="fast", batch_size=16, amp=False)  # --batch-size 16 --no-amp
+    settings = train_speed.recipe_settings(given)
+    assert (settings.batch_size, settings.amp, settings.model) == (16, False, RECIPES["fast"]["model"])
 
 
 def group_table(stdout: str) -> tuple[dict[str, float], float]:
@@ -97,6 +104,8 @@ def test_profile_step_groups_add_up_to_the_total(tmp_path, one_thread, recipe, m
     assert total > 0 and sum(rows.values()) == pytest.approx(total, rel=0.03)
     printed = re.search(r"^profiled total per step: ([\d.]+) ms, (\d+) images/s", result.stdout, re.MULTILINE)
     assert printed and float(printed[1]) == pytest.approx(total) and int(printed[2]) > 0
+    peak = re.search(r"peak memory.*?(\d+) MB", result.stdout)
+    assert peak and int(peak[1]) > 50, "the process's peak memory beside the figures"
     top = result.stdout.split("top 8 ops by self CPU time", 1)[1].splitlines()[2:]
     assert len(top) == 8
     conv_rows = [line for line in top if "convolution" in line]
