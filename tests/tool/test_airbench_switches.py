@@ -150,7 +150,7 @@ def test_ema_weights_are_saved_and_are_what_the_run_tests(ema_run):
     assert metrics["test_loss"] == pytest.approx(ema_loss, rel=1e-6), "the final test pass used the average"
     assert metrics["test_accuracy"] == ema_accuracy
     assert saved["progress"]["history"][-1]["test_accuracy"] == ema_accuracy
-    assert f"test accuracy {100 * ema_accuracy:.2f}% after 2 epochs" in result.stdout
+    assert f"{100 * ema_accuracy:.2f}%" in result.stdout.split("test accuracy")[-1], "the final line reports it"
 
 
 def test_restore_model_averaged_loads_the_average(ema_run):
@@ -160,9 +160,7 @@ def test_restore_model_averaged_loads_the_average(ema_run):
     for averaged, expected in ((True, saved["ema"]["model"]), (False, saved["model"])):
         model = MODELS["mymodel-bn"]()
         which = restore_model(model, saved, path, averaged=averaged)
-        assert which == (
-            "the moving average of the weights (--ema 0.9), as the run tested" if averaged else "the trained weights"
-        )
+        assert ("average" in which and "--ema 0.9" in which) if averaged else "average" not in which, which
         for key, value in expected.items():
             assert torch.equal(model.state_dict()[key], value), (averaged, key)
     no_average = {**saved, "ema": None}  # a run without --ema: averaged=True falls back to the weights
@@ -455,14 +453,18 @@ def test_dirac_init_in_a_run_is_applied_once_at_the_start(tmp_path, monkeypatch)
 def test_recipes_run_one_tiny_epoch_on_the_cpu(tmp_path, recipe, model):
     result = train_here(tmp_path, "--recipe", recipe, "--epochs", "1", "--run-name", "r")
     assert_ok(result)
-    assert f"run r: --recipe {recipe}: {model}," in result.stdout
-    assert "test accuracy" in result.stdout and "with TTA over 6 views" in result.stdout
-    switches = "normalize, EMA 0.99, BN bias lr x16, Dirac init, TTA (6 views), amp"
-    assert switches in result.stdout, "the run's header names every switch the recipe turned on"
-    assert "stem bias" not in result.stdout, "a 1-epoch run never reaches the recipe's 3 epochs of stem bias"
-    assert ("--recipe gpu is sized for a GPU" in result.stdout) == (recipe == "gpu")
+    header = next(line for line in result.stdout.splitlines() if line.startswith("run r:"))
+    assert f"--recipe {recipe}" in header and model in header
+    for switch in ("normalize", "EMA 0.99", "BN bias lr x16", "Dirac init", "TTA (6 views)", "amp"):
+        assert switch in header, f"the run's header names every switch the recipe turned on: {switch}"
+    assert "stem bias" not in header, "a 1-epoch run never reaches the recipe's 3 epochs of stem bias"
+    assert amp_note(True, torch.device("cpu")) in result.stdout, "--amp says what it does on this CPU"
+    assert "6 views" in result.stdout.split("test accuracy")[-1], "the final accuracy with the 6-view TTA"
+    assert ("sized for a GPU" in result.stdout) == (recipe == "gpu")
     saved = load(tmp_path / "checkpoints" / "r" / "last.pt")
     settings = saved["settings"]
+    assert settings["epochs"] == 1, "a flag given on the command line wins over the recipe"
+    assert settings["augment"] and settings["normalize"] and settings["schedule"] == "onecycle"
     assert settings["batch_size"] == {"gpu": 1024, "fast": 256}[recipe]
     assert settings["ema"] == 0.99 and settings["bn_bias_lr"] == 16.0 and settings["dirac_init"]
     assert settings["flip"] == "alternate" and settings["tta_crops"] and settings["stem_bias_epochs"] == 3
@@ -478,11 +480,13 @@ def test_recipe_choices_that_cannot_apply_rest_and_named_ones_are_checked():
     with pytest.raises(UserError, match="--nesterov needs --momentum"):
         parse_settings(["--momentum", "0", "--nesterov"])
     fast = describe(parse_settings(["--recipe", "fast", "--model", "mymodel", "--epochs", "5"])[0])
-    assert fast.startswith("--recipe fast: mymodel, SGD lr 0.2 momentum 0.9 (Nesterov) weight decay 0.0005")
+    assert all(part in fast for part in ("--recipe fast", "mymodel", "lr 0.2", "momentum 0.9", "Nesterov")), fast
     assert "BN bias" not in fast and "stem bias" not in fast, "mymodel has neither BatchNorm nor a stem"
     wide = describe(parse_settings(["--recipe", "fast", "--epochs", "5"])[0])
-    assert "BN bias lr x16, Dirac init, stem bias frozen after 3 epochs, TTA (6 views), amp" in wide
-    assert describe(Settings()) == "mymodel, SGD lr 0.01, batch 64, 20 epochs", "the notes' recipe, plainly"
+    assert "BN bias lr x16" in wide and "stem bias frozen after 3 epochs" in wide, wide
+    notes = describe(Settings())
+    assert all(part in notes for part in ("mymodel", "lr 0.01", "batch 64", "20 epochs")), notes
+    assert not any(extra in notes for extra in ("--recipe", "momentum", "EMA", "TTA", "amp")), "the notes', plainly"
     for name in ("../escape", "a/b", ".", ".."):
         with pytest.raises(UserError, match="--run-name"):
             parse_settings(["--run-name", name])
@@ -513,24 +517,17 @@ def test_bad_combinations_are_one_line(tmp_path, flags, fragments):
 
 
 def test_amp_notes(monkeypatch):
-    cpu = torch.device("cpu")
-    assert amp_note(False, cpu) is None and amp_note(False, torch.device("cuda")) is None
-    assert (
-        amp_active(True, torch.device("cuda"))
-        and amp_note(True, torch.device("cuda")) == "--amp: bf16 mixed precision on cuda"
-    )
-    assert not amp_active(True, torch.device("mps"))
-    assert (
-        amp_note(True, torch.device("mps"))
-        == "--amp: mixed precision does nothing here (on mps); training stays float32"
-    )
+    """--amp says what it does: bf16 where it acts, "does nothing" (float32) where it cannot, nothing without it."""
+    cpu, cuda, mps = torch.device("cpu"), torch.device("cuda"), torch.device("mps")
+    assert amp_note(False, cpu) is None and amp_note(False, cuda) is None
+    assert amp_active(True, cuda) and "bf16" in amp_note(True, cuda)
+    assert not amp_active(True, mps)
+    assert "does nothing" in amp_note(True, mps) and "float32" in amp_note(True, mps)
     if cpu_has_bf16():
-        assert amp_active(True, cpu) and amp_note(True, cpu) == "--amp: bf16 mixed precision on cpu"
+        assert amp_active(True, cpu) and "bf16" in amp_note(True, cpu) and "does nothing" not in amp_note(True, cpu)
     monkeypatch.setattr(training.device, "cpu_has_bf16", lambda: False)
     assert not amp_active(True, cpu)
-    assert amp_note(True, cpu) == (
-        "--amp: mixed precision does nothing here (this CPU has no native bf16 (AVX512-BF16/AMX)); training stays float32"
-    )
+    assert all(part in amp_note(True, cpu) for part in ("does nothing", "no native bf16", "float32"))
     conv = nn.Conv2d(3, 4, 3)
     with autocast(True, cpu):
         assert conv(torch.rand(1, 3, 8, 8)).dtype == torch.float32, "no bf16 CPU: float32"

@@ -3,15 +3,12 @@
 Every problem must reach the learner as one `error:` line that says what to do, never as a traceback.
 """
 
-import argparse
-
 import numpy as np
 import pytest
-from conftest import assert_clean_error, run_in_process, run_script
+from conftest import assert_clean_error, run_in_process
 from PIL import Image
 
-from training.cli import UserError
-from training.data import CIFAR10_CLASSES, FAKE_TEST_SIZE, FAKE_TRAIN_SIZE, cifar10_tensors, fake_cifar10_arrays
+from training.data import CIFAR10_CLASSES, FAKE_TEST_SIZE, FAKE_TRAIN_SIZE, fake_cifar10_arrays
 
 UNREACHABLE_URL = "http://127.0.0.1:9/cifar-10-python.tar.gz"  # port 9 (discard): refused at once, no network
 
@@ -32,13 +29,6 @@ def offline_cifar10(monkeypatch):
 def assert_names_the_offline_options(message: str) -> None:
     for fragment in ("by hand", "cifar-10-python.tar.gz", "--image-folder", "--fake-data"):
         assert fragment in message, fragment
-
-
-def test_failed_download_is_a_user_error(offline_cifar10, tmp_path):
-    args = argparse.Namespace(fake_data=False, image_folder=None, data_root=str(tmp_path / "dataset"))
-    with pytest.raises(UserError) as error_info:
-        cifar10_tensors(args, train=False)
-    assert_names_the_offline_options(str(error_info.value))
 
 
 def test_failed_download_through_the_training_script(offline_cifar10, tmp_path):
@@ -88,11 +78,6 @@ def folder_cases(tmp_path_factory):
     }
 
 
-def test_bad_image_folder_in_a_subprocess(folder_cases, tmp_path):
-    folder, fragments = folder_cases["corrupt"]  # decoding happens in worker processes for large folders
-    assert_clean_error(run_script("10_train_cifar10.py", "--image-folder", folder, cwd=tmp_path), *fragments)
-
-
 @pytest.mark.parametrize(
     "case", ["missing", "a-file", "without-train", "empty", "no-images", "corrupt", "eleven-classes", "mismatched"]
 )
@@ -111,6 +96,3 @@ def test_the_synthetic_set_is_deterministic_with_ten_classes():
     test_images, test_labels = fake_cifar10_arrays(train=False)
     assert len(test_labels) == FAKE_TEST_SIZE and set(test_labels) == set(range(10))
     assert not np.array_equal(test_images[:10], first[0][:10])  # a different split, not a copy
-    # Each class has its own mean colour: a model can learn it.
-    means = np.stack([first[0][np.array(first[1]) == k].mean(axis=(0, 1, 2)) for k in range(10)])
-    assert np.abs(means[:, None] - means[None]).sum(-1)[~np.eye(10, dtype=bool)].min() > 3

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, assert_ok, run_in_process, run_script, script_env
+from conftest import ROOT, assert_clean_error, assert_ok, run_in_process, script_env
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader
@@ -172,21 +172,20 @@ def test_cache_falls_back_when_the_cache_folder_cannot_be_made(image_folder, mon
 def test_training_from_an_image_folder_reuses_the_cache(tmp_path):
     folder = make_image_folder(tmp_path / "cifar", per_class=20)
     flags = ("--image-folder", folder, "--epochs", "1", "--compile", "off", "--device", "cpu")
-    first = run_script("10_train_cifar10.py", *flags, cwd=tmp_path)
-    assert_ok(first)
+    assert_ok(run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path))
     caches = {p.name: p.stat().st_mtime_ns for p in (folder / ".tensor-cache").iterdir()}
     assert sorted(name.split("-")[0] for name in caches) == ["test", "train"]
-    second = run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path)
-    assert_ok(second)
+    assert_ok(run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path))
     assert {p.name: p.stat().st_mtime_ns for p in (folder / ".tensor-cache").iterdir()} == caches, (
         "reused, not rewritten"
     )
 
 
-def test_compile_auto_on_cpu_says_it_runs_eager(tmp_path):
-    result = run_in_process("10_train_cifar10.py", "--fake-data", "--epochs", "1", "--device", "cpu", cwd=tmp_path)
-    assert_ok(result)
-    assert "compile: off" in result.stdout
+def test_compile_auto_on_cpu_runs_eager_and_says_so(monkeypatch):
+    monkeypatch.setattr(torch, "compile", lambda model, **kwargs: pytest.fail("--compile auto compiled on a CPU"))
+    model = MyModel()
+    same, note = maybe_compile(model, "auto", torch.device("cpu"), torch.rand(4, 3, 32, 32), torch.arange(4), None)
+    assert same is model and "off" in note
 
 
 def test_torchrun_two_processes_match_one(tmp_path):
@@ -241,13 +240,13 @@ def test_a_failing_compile_falls_back_to_eager_or_stops_cleanly(tmp_path, monkey
     model, x, y = MyModel(), torch.rand(4, 3, 32, 32), torch.arange(4)
     # --compile auto compiles on CUDA only: the device just decides, so a CUDA device object shows the fallback.
     same, note = maybe_compile(model, "auto", torch.device("cuda"), x, y, nn.CrossEntropyLoss())
-    assert same is model and note == "compile: failed (no working C++ compiler found); running eager instead"
+    assert same is model and "no working C++ compiler found" in note and "eager" in note
     assert all(p.grad is None for p in model.parameters()), "the example step leaves no gradients behind"
 
     flags = ("--fake-data", "--epochs", "1", "--compile", "on", "--run-name", "b")
     stopped = run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path)  # in this process: the patch applies
-    assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
-    assert "error: torch.compile failed (no working C++ compiler found); run with --compile off" in stopped.stderr
+    assert stopped.returncode == 2
+    assert_clean_error(stopped, "no working C++ compiler found", "--compile off")
 
 
 def test_compile_example_step_leaves_batchnorm_statistics_alone(monkeypatch):

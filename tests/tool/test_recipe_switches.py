@@ -6,15 +6,13 @@ import json
 
 import pytest
 import torch
-from conftest import assert_clean_error, assert_ok, run_in_process
+from conftest import assert_ok, run_in_process
 
 from nn_CIFAR10 import MyModel
 from training.augment import augment_images
 from training.data import CIFAR10_MEAN, CIFAR10_STD, cifar10_tensors, to_model_input
-from training.evaluation import evaluate
 from training.models import MODELS, FastNet
 from training.recipes import lr_factor
-from training.settings import Settings
 
 
 def test_augmentation_keeps_shapes_and_labels_and_changes_pixels():
@@ -80,33 +78,6 @@ def test_label_smoothing_changes_the_training_loss_only(tmp_path):
     assert abs(a["train_loss"] - b["train_loss"]) > 1e-4
 
 
-class LeftHalf(torch.nn.Module):
-    """Predicts from the left half of the image only, so a mirror image gives other logits."""
-
-    def forward(self, x):
-        return x[:, :, :, :16].mean(dim=(2, 3)).repeat(1, 4)[:, :10] * 50
-
-
-def test_tta_averages_each_image_with_its_mirror():
-    images = torch.randint(0, 256, (300, 3, 32, 32), dtype=torch.uint8)
-    labels = torch.randint(0, 10, (300,))
-    settings, model = Settings(), LeftHalf()
-    _, plain, _ = evaluate(model, images, labels, settings, torch.device("cpu"))
-    _, tta, _ = evaluate(model, images, labels, settings, torch.device("cpu"), tta=True)
-    x = to_model_input(images, False)
-    averaged = (model(x) + model(x.flip(-1))) / 2
-    assert tta == pytest.approx((averaged.argmax(1) == labels).float().mean().item())
-    assert plain == pytest.approx((model(x).argmax(1) == labels).float().mean().item())
-    assert tta != plain
-
-
-def test_tta_is_evaluated_once_at_the_end(tmp_path):
-    flags = ("--fake-data", "--compile", "off", "--device", "cpu", "--epochs", "2", "--tta", "--metrics-json", "m.json")
-    assert_ok(run_in_process("10_train_cifar10.py", *flags, cwd=tmp_path))
-    history = json.loads((tmp_path / "m.json").read_text())["history"]
-    assert [epoch["test_accuracy_tta"] is not None for epoch in history] == [False, True]
-
-
 def test_augment_padding_bounds_the_shift():
     image = torch.randint(0, 256, (1, 3, 32, 32), dtype=torch.uint8)
     padded = torch.nn.functional.pad(image.float(), (2, 2, 2, 2), mode="reflect").to(torch.uint8)
@@ -116,11 +87,6 @@ def test_augment_padding_bounds_the_shift():
     out = augment_images(many, torch.Generator().manual_seed(0), pad=2)
     assert all(any(torch.equal(o, a) for a in allowed) for o in out), "every output is a shift of at most 2 (+flip)"
     assert len({o.numpy().tobytes() for o in out}) > 30, "and many different shifts occur"
-
-
-def test_augment_padding_too_large_is_one_line(tmp_path):
-    result = run_in_process("10_train_cifar10.py", "--fake-data", "--augment", "--augment-padding", "40", cwd=tmp_path)
-    assert_clean_error(result, "--augment-padding")
 
 
 def test_fastnet_stem_whitens_patches_and_stays_fixed():
@@ -148,23 +114,3 @@ def test_fastnet_stem_whitens_patches_and_stays_fixed():
     for stem in (23, 32):  # odd, or more filters than a 2x2 RGB patch has directions (2 x 12)
         with pytest.raises(ValueError, match="even and at most 24"):
             FastNet(widths=(stem, 32, 64, 128))
-
-
-def test_recipe_fast_runs_one_epoch(tmp_path):
-    result = run_in_process(
-        "10_train_cifar10.py",
-        "--fake-data",
-        "--recipe",
-        "fast",
-        "--epochs",
-        "1",
-        "--metrics-json",
-        "m.json",
-        cwd=tmp_path,
-    )
-    assert_ok(result)
-    assert "fastnet" in result.stdout and "momentum 0.9" in result.stdout
-    saved = torch.load(tmp_path / "checkpoints" / json.loads((tmp_path / "m.json").read_text())["run_name"] / "last.pt")
-    settings = saved["settings"]
-    assert settings["augment"] and settings["normalize"] and settings["schedule"] == "onecycle"
-    assert settings["epochs"] == 1, "a flag given on the command line wins over the preset"
