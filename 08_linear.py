@@ -3,8 +3,8 @@
 nn.Linear(in_features, out_features) takes a row of numbers. The notes' MyModel takes a whole batch of 64
 CIFAR-10 images flattened into one row, 64 x 3 x 32 x 32 = 196608 numbers; nn.Flatten() keeps one row per image.
 
-    python 08_linear.py --fake-data    # random images: no download
-    python 08_linear.py                # downloads CIFAR-10 into ./dataset
+    python 08_linear.py --fake-data   # random images in place of CIFAR-10, no download
+    python 08_linear.py               # downloads CIFAR-10 (170 MB) into ./dataset, once
 """
 
 import argparse
@@ -15,15 +15,15 @@ import torch.nn as nn
 import torchvision
 from torch.utils.data import DataLoader
 
-parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--fake-data", action="store_true", help="random images in place of CIFAR-10: no download")
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument('--fake-data', action='store_true', help='random images in place of CIFAR-10: no download')
 args = parser.parse_args()
 
 
 # 2.3.2 使用示例 (the notes number 2.7's parts 2.3.1 and 2.3.2)
 class MyModel(nn.Module):
     def __init__(self):
-        super(MyModel, self).__init__()  # noqa: UP008 (the notes' form)
+        super(MyModel, self).__init__()
         # 2.3.1 nn.Linear: in_features 每个样本输入的特征数量, out_features 每个样本输出的特征数量, bias=True 是否有偏置
         self.linear = nn.Linear(196608, 10)
 
@@ -32,7 +32,7 @@ class MyModel(nn.Module):
         return x
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     if args.fake_data:  # 没有网络时 / offline: random 3x32x32 images with random labels
         dataset = torchvision.datasets.FakeData(
             size=200, image_size=(3, 32, 32), num_classes=10, transform=torchvision.transforms.ToTensor()
@@ -40,12 +40,12 @@ if __name__ == "__main__":
     else:
         try:
             dataset = torchvision.datasets.CIFAR10(
-                root="./dataset", train=False, transform=torchvision.transforms.ToTensor(), download=True
+                root='./dataset', train=False, transform=torchvision.transforms.ToTensor(), download=True
             )
         except (OSError, RuntimeError) as error:  # 下载失败 / no internet, a firewall, an SSL error
             sys.exit(
-                f"error: cannot download CIFAR-10 ({str(error).splitlines()[0]}); offline: put cifar-10-python.tar.gz "
-                "(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in ./dataset, or run with --fake-data"
+                f'error: cannot download CIFAR-10 ({str(error).splitlines()[0]}); offline: put cifar-10-python.tar.gz '
+                '(https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) in ./dataset, or run with --fake-data'
             )
     # drop_last=True, as the course's code: a smaller last batch would flatten to fewer than 196608 numbers,
     # and nn.Linear(196608, 10) fails on it ("mat1 and mat2 shapes cannot be multiplied")
