@@ -1,10 +1,11 @@
-"""CIFAR10 模型, nn.Module 与 nn.Sequential / The notes' CIFAR-10 model, nn.Module and nn.Sequential.
+"""CIFAR10数据集, nn.Module：神经网络的模板, nn.Sequential：合并多个操作 / The notes' CIFAR-10 model (MyModel),
+nn.Module and nn.Sequential.
 
-The notes' 【数据准备】4.1 model (09, 11, 12 and the training tool: `from nn_CIFAR10 import MyModel`),
-then 【搭建模型】1.1 (the nn.Module template) and 1.2 (nn.Sequential).
+The notes' 【数据准备】4.1 model (09, 11, 12 and the training tool: `from nn_CIFAR10 import MyModel`), then
+【搭建模型】1.1 (the nn.Module template; its CIFAR-10 loop runs in 05-07) and 1.2 (nn.Sequential).
 
     python nn_CIFAR10.py
-    tensorboard --logdir=logs --port=6007    # the GRAPHS tab shows MyModel
+    tensorboard --logdir=logs --port=6007   # then http://localhost:6007, the GRAPHS tab: MyModel
 """
 
 from collections import OrderedDict
@@ -16,7 +17,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 class MyModel(nn.Module):
     def __init__(self):
-        super(MyModel, self).__init__()  # noqa: UP008 (the notes' form; super().__init__() is the same)
+        super(MyModel, self).__init__()
         # input: 3 @ 32 x 32
         self.conv1 = nn.Conv2d(in_channels=3, out_channels=32, kernel_size=5, padding=2)
         # feature map: 32 @ 32 x 32
@@ -65,7 +66,7 @@ class AddOne(nn.Module):
 # network, its weights named model.0.weight ... model.8.bias instead of conv1.weight ... linear2.bias.
 class Tudui(nn.Module):
     def __init__(self):
-        super(Tudui, self).__init__()  # noqa: UP008
+        super(Tudui, self).__init__()
         self.model = nn.Sequential(
             nn.Conv2d(3, 32, 5, 1, 2),
             nn.MaxPool2d(2),
@@ -83,7 +84,7 @@ class Tudui(nn.Module):
         return x
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
     model = MyModel()
     print(model)
 
@@ -94,7 +95,7 @@ if __name__ == "__main__":
     print(output.shape)  # torch.Size([64, 10])
 
     # 输出模型 (add_graph traces the model with torch.jit.trace, which warns that it is deprecated: harmless)
-    writer = SummaryWriter("./logs")
+    writer = SummaryWriter('./logs')
     writer.add_graph(model=model, input_to_model=input)
     writer.close()
 
@@ -111,10 +112,10 @@ if __name__ == "__main__":
     print(model(torch.ones((1, 1, 32, 32))).shape)  # torch.Size([1, 64, 24, 24])
 
     model = nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(1,20,5)),
-        ("relu1", nn.ReLU()),
-        ("conv2", nn.Conv2d(20,64,5)),
-        ("relu2", nn.ReLU())
+        ('conv1', nn.Conv2d(1,20,5)),
+        ('relu1', nn.ReLU()),
+        ('conv2', nn.Conv2d(20,64,5)),
+        ('relu2', nn.ReLU())
     ]))
     # fmt: on
     print(model)  # the same layers, named: (conv1): Conv2d(1, 20, kernel_size=(5, 5), stride=(1, 1)) ...
