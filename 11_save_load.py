@@ -8,8 +8,7 @@ with torch.serialization.safe_globals. weights_only=False runs whatever the file
 
     python 11_save_load.py    # writes ./saved_models/mymodel_method1.pth, mymodel_method2.pth, tudui_method1.pth
 
-12_predict.py reads these files. To test a checkpoint of 10_train_cifar10.py on the data it was trained with:
-    python 10_train_cifar10.py --evaluate checkpoints/<run-name>/best.pt
+12_predict.py predicts with these files (and with the course's own).
 """
 
 import argparse
@@ -29,31 +28,31 @@ def same_weights(a, b):
     return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
-os.makedirs("./saved_models", exist_ok=True)
+os.makedirs('./saved_models', exist_ok=True)
 model = MyModel()  # untrained: saving and loading work the same for any weights
 
 # 保存方式1,模型结构+模型参数 / way 1: the whole model (structure and weights), pickled
-torch.save(model, "./saved_models/mymodel_method1.pth")
+torch.save(model, './saved_models/mymodel_method1.pth')
 
 # 保存方式2，模型参数（官方推荐） / way 2: only the weights, a dict of tensors (recommended)
-torch.save(model.state_dict(), "./saved_models/mymodel_method2.pth")
+torch.save(model.state_dict(), './saved_models/mymodel_method2.pth')
 
 # 方式2，加载模型 / load way 2: build the model from its code, then fill in the weights
 model2 = MyModel()
-model2.load_state_dict(torch.load("./saved_models/mymodel_method2.pth", weights_only=True))
-print("way 2: load_state_dict(torch.load(path, weights_only=True)) -> same weights:", same_weights(model, model2))
+model2.load_state_dict(torch.load('./saved_models/mymodel_method2.pth', weights_only=True))
+print('way 2: load_state_dict(torch.load(path, weights_only=True)) -> same weights:', same_weights(model, model2))
 
 # 方式1-》保存方式1，加载模型 / load way 1: the course's model = torch.load("vgg16_method1.pth") fails since torch 2.6
 try:
-    model1 = torch.load("./saved_models/mymodel_method1.pth")
+    model1 = torch.load('./saved_models/mymodel_method1.pth')
 except pickle.UnpicklingError as error:
-    print("way 1: torch.load(path) ->", type(error).__name__, str(error).split(".")[0])  # Weights only load failed
+    print('way 1: torch.load(path) ->', type(error).__name__, str(error).split('.')[0])  # Weights only load failed
 # the file names the classes to build; weights_only=True builds them once you allow them, and nothing else
-print("it names:", sorted(torch.serialization.get_unsafe_globals_in_checkpoint("./saved_models/mymodel_method1.pth")))
+print('it names:', sorted(torch.serialization.get_unsafe_globals_in_checkpoint('./saved_models/mymodel_method1.pth')))
 with torch.serialization.safe_globals([MyModel, nn.Conv2d, nn.MaxPool2d, nn.Flatten, nn.Linear]):
-    model1 = torch.load("./saved_models/mymodel_method1.pth", weights_only=True)
-print("way 1: safe_globals + torch.load(path, weights_only=True) ->", type(model1).__name__, end=", ")
-print("same weights:", same_weights(model, model1))
+    model1 = torch.load('./saved_models/mymodel_method1.pth', weights_only=True)
+print('way 1: safe_globals + torch.load(path, weights_only=True) ->', type(model1).__name__, end=', ')
+print('same weights:', same_weights(model, model1))
 
 
 # 陷阱 / the course's trap: a whole model holds its class's name, not its code
@@ -68,11 +67,11 @@ class Tudui(nn.Module):
 
 
 tudui = Tudui()
-torch.save(tudui, "./saved_models/tudui_method1.pth")
-print("it names:", sorted(torch.serialization.get_unsafe_globals_in_checkpoint("./saved_models/tudui_method1.pth")))
+torch.save(tudui, './saved_models/tudui_method1.pth')
+print('it names:', sorted(torch.serialization.get_unsafe_globals_in_checkpoint('./saved_models/tudui_method1.pth')))
 # __main__.Tudui: class Tudui of the script that saved it. Here that class exists, so this loads:
 with torch.serialization.safe_globals([Tudui, nn.Conv2d]):
-    print(torch.load("./saved_models/tudui_method1.pth", weights_only=True))
+    print(torch.load('./saved_models/tudui_method1.pth', weights_only=True))
 # A script without class Tudui cannot load it: torch < 2.6 (or weights_only=False) stopped with
 #   AttributeError: Can't get attribute 'Tudui' on <module '__main__'>
 # and today safe_globals has no class to name. The course's model_load.py imports it: from model_save import *.
