@@ -22,7 +22,8 @@ from torch import nn
 # True: vgg16_true gets VGG16's ImageNet weights, a 528 MB download (once, into ~/.cache/torch/hub/checkpoints)
 PRETRAINED = False
 
-argparse.ArgumentParser(description=__doc__).parse_args()  # no options: only --help
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.parse_args()  # no options: only --help
 
 # 课程代码 / the course's code: vgg16_false = torchvision.models.vgg16(pretrained=False)
 vgg16_false = torchvision.models.vgg16(weights=None)  # 随机初始化的参数, 不下载 / random weights, no download

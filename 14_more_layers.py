@@ -13,7 +13,8 @@ import argparse
 import torch
 from torch import nn
 
-argparse.ArgumentParser(description=__doc__).parse_args()  # no options: only --help
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.parse_args()  # no options: only --help
 torch.manual_seed(0)  # the same random numbers on every run
 
 # 2.5 Recurrent层：RNN算子

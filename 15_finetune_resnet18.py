@@ -7,9 +7,9 @@ features nobody trained, so the new fc learns little (test accuracy 0.10 after 1
 images, measured); freezing pays off with the ImageNet weights: weights=torchvision.models.ResNet18_Weights.DEFAULT
 (a 45 MB download, once), or train everything (方法二 below).
 
-    python 15_finetune_resnet18.py              # downloads CIFAR-10 (170 MB) into ./dataset
-    python 15_finetune_resnet18.py --fake-data  # no download: random images, a few seconds
-    tensorboard --logdir=logs
+    python 15_finetune_resnet18.py --fake-data   # random images in place of CIFAR-10, no download: seconds
+    python 15_finetune_resnet18.py               # downloads CIFAR-10 (170 MB) into ./dataset, once
+    tensorboard --logdir=logs --port=6007        # then http://localhost:6007, the SCALARS tab
 """
 
 import argparse
@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
 
-parser = argparse.ArgumentParser(description=__doc__)
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument('--fake-data', action='store_true', help='random images in place of CIFAR-10: no download')
 args = parser.parse_args()
 
