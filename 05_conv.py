@@ -1,8 +1,8 @@
-"""卷积层：卷积操作 / Convolution: F.conv2d and nn.Conv2d (the notes' 【搭建模型】2.1).
+"""卷积层：卷积操作 / Convolution: F.conv2d and nn.Conv2d.
 
-2.1.1 slides the notes' 3x3 kernel over their 5x5 input; 2.1.2 lists nn.Conv2d's parameters; 2.1.3 puts
-one nn.Conv2d in MyModel, and the notes' 【搭建模型】1.1 loop runs the CIFAR-10 test images through it into
-TensorBoard.
+The notes' 【搭建模型】2.1: 2.1.1 slides their 3x3 kernel over their 5x5 input; 2.1.2 lists nn.Conv2d's
+parameters; 2.1.3 puts one nn.Conv2d in MyModel, and their 【搭建模型】1.1 loop runs the CIFAR-10 test images
+through it into TensorBoard.
 
     python 05_conv.py --fake-data           # random images in place of CIFAR-10, no download
     python 05_conv.py                       # downloads CIFAR-10 (170 MB) into ./dataset, once

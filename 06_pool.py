@@ -1,8 +1,8 @@
-"""池化层：采样操作 / Max pooling with nn.MaxPool2d (the notes' 【搭建模型】2.2).
+"""池化层：采样操作 / Max pooling with nn.MaxPool2d.
 
-Max pooling keeps the largest value of each window: a smaller image that keeps its strongest features.
-2.2.2 lists nn.MaxPool2d's parameters; 2.2.3's MyModel pools the course's 5x5 example, then, in the notes'
-【搭建模型】1.1 loop, the CIFAR-10 test images into TensorBoard.
+The notes' 【搭建模型】2.2: max pooling keeps the largest value of each window, a smaller image that keeps its
+strongest features. 2.2.2 lists nn.MaxPool2d's parameters; 2.2.3's MyModel pools the course's 5x5 example,
+then, in the notes' 【搭建模型】1.1 loop, the CIFAR-10 test images into TensorBoard.
 
     python 06_pool.py --fake-data           # random images in place of CIFAR-10, no download
     python 06_pool.py                       # downloads CIFAR-10 (170 MB) into ./dataset, once

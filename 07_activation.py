@@ -1,7 +1,8 @@
-"""非线性激活层, 正则化层 / ReLU, Sigmoid and BatchNorm2d (the notes' 【搭建模型】2.3 and 2.4).
+"""非线性激活层：引入非线性特征, 正则化层：加快网络训练 / Activations (ReLU, Sigmoid) and BatchNorm2d.
 
-2.3.1 nn.ReLU and 2.3.2 nn.Sigmoid on torch.randn(2); 2.3.3's MyModel runs Sigmoid on the CIFAR-10 test images
-in the notes' 【搭建模型】1.1 loop, into TensorBoard; 2.4 nn.BatchNorm2d(100) on torch.randn(20, 100, 35, 45).
+The notes' 【搭建模型】2.3 and 2.4: 2.3.1 nn.ReLU and 2.3.2 nn.Sigmoid on torch.randn(2); 2.3.3's MyModel runs
+Sigmoid on the CIFAR-10 test images in their 【搭建模型】1.1 loop, into TensorBoard; 2.4 nn.BatchNorm2d(100) on
+torch.randn(20, 100, 35, 45).
 
     python 07_activation.py --fake-data     # random images in place of CIFAR-10, no download
     python 07_activation.py                 # downloads CIFAR-10 (170 MB) into ./dataset, once

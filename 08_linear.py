@@ -1,7 +1,8 @@
-"""线性层：全连接层 / nn.Linear and flattening (the notes' 【搭建模型】2.7).
+"""线性层：全连接层 / nn.Linear and flattening.
 
-nn.Linear(in_features, out_features) takes a row of numbers. The notes' MyModel takes a whole batch of 64
-CIFAR-10 images flattened into one row, 64 x 3 x 32 x 32 = 196608 numbers; nn.Flatten() keeps one row per image.
+The notes' 【搭建模型】2.7: nn.Linear(in_features, out_features) takes a row of numbers. Their MyModel has
+nn.Linear(196608, 10), and 196608 = 64 x 3 x 32 x 32: a whole batch of 64 CIFAR-10 images, which their
+torch.flatten(img) makes one row. nn.Flatten() keeps one row per image.
 
     python 08_linear.py --fake-data   # random images in place of CIFAR-10, no download
     python 08_linear.py               # downloads CIFAR-10 (170 MB) into ./dataset, once

@@ -1,7 +1,7 @@
-"""损失函数&反向传播, 优化器 / Loss functions, backward() and the optimizer (the notes' 【训练】一 and 二).
+"""损失函数&反向传播, 优化器 / Loss functions, backward() and the optimizer.
 
-L1Loss, MSELoss and CrossEntropyLoss with backward(), then the notes' training loop (【数据准备】4.1):
-nn_CIFAR10.py's MyModel, CrossEntropyLoss and SGD for 20 epochs.
+The notes' 【训练】一 and 二: L1Loss, MSELoss and CrossEntropyLoss with backward(), then their training loop
+(【数据准备】4.1): nn_CIFAR10.py's MyModel, CrossEntropyLoss and SGD for 20 epochs.
 
     python 09_loss.py --fake-data   # 64 random images in place of CIFAR-10, no download: seconds
     python 09_loss.py               # downloads CIFAR-10 (170 MB) into ./dataset, once; 20 epochs: long on a CPU
