@@ -80,7 +80,7 @@ if __name__ == '__main__':
         writer.add_images('output', output, step)
         step += 1
     writer.close()
-    print(f"wrote {step} batches as 'input' and 'output' to ./logs/07_activation")
+    print(f"wrote {step} batches as 'input' and 'output' to ./logs/07_activation")  # 157 (--fake-data: 4)
 
 # 2.4 正则化层：nn.BatchNorm2d(num_features)   num_features：特征数量，也就是通道数
 m = nn.BatchNorm2d(100)
