@@ -45,8 +45,16 @@ from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pi
 from training.evaluation import evaluate, predict
 from training.models import MODELS, FastNet, dirac_init
 from training.optimizer import param_groups, set_learning_rates
-from training.report import NoWriter, ProgressLine, add_graph, labelled_predictions, per_class_table, write_json
-from training.settings import describe, parse_settings, plural, tta_views
+from training.report import (
+    NoWriter,
+    Output,
+    ProgressLine,
+    add_graph,
+    labelled_predictions,
+    per_class_table,
+    write_json,
+)
+from training.settings import describe, lr_jump_note, parse_settings, plural, resume_changes, tta_views
 
 
 def main(argv=None):
@@ -60,7 +68,7 @@ def main(argv=None):
         # model and on every batch. Forget one and torch stops with "Expected all tensors to be on the
         # same device": move the model and each batch (the loss has no weights of its own to move).
         device = pick_device(args.device, rank, world)
-        say = print if rank == 0 else lambda *a, **k: None
+        say = Output(quiet=rank > 0)  # print, flushed; a closed pipe (| head) stops the run like Ctrl-C
         log_dir, checkpoint_dir = run_folders(args, check=rank == 0)  # LOGDIR/<run-name>, CHECKPOINT_DIR/<run-name>
 
         # 准备数据集 / the data: each split as one uint8 tensor on the training device
@@ -97,9 +105,15 @@ def main(argv=None):
         average = WeightAverage(model, args.ema) if args.ema else None  # --ema: what the tests evaluate
         if checkpoint is not None:
             progress = restore_run(checkpoint, args.resume, model, optim, device, average)
-            say(f"resuming run {args.run_name} from {args.resume}: {plural(progress.epochs_done, 'epoch')} done")
+            done = plural(progress.epochs_done, "epoch") + " done"
+            if progress.step_in_epoch:  # stopped mid-epoch (Ctrl-C): the next step is the one after it
+                done += f", and epoch {progress.epochs_done + 1} up to step {progress.step_in_epoch}"
+            say(f"resuming run {args.run_name} from {args.resume}: {done}")
+            if changes := resume_changes(checkpoint["settings"], args):
+                say(f"changed now: {changes}")
             if checkpoint.get("classes", list(classes)) != list(classes):
                 say(f"note: the labels now mean {', '.join(classes)} (the run had {', '.join(checkpoint['classes'])})")
+        seconds_before = progress.seconds  # the earlier processes of a resumed run
         tested_model = average.model if average else model
         train_model = nn.parallel.DistributedDataParallel(model) if world > 1 else model
         example = to_model_input(train_images[: args.batch_size], args.normalize, CHANNELS_LAST)
@@ -109,6 +123,10 @@ def main(argv=None):
         say(note)
         steps_per_epoch = math.ceil(len(train_labels) / args.batch_size)
         total_steps, first_epoch = args.epochs * steps_per_epoch, progress.epochs_done
+        if checkpoint is not None and (
+            note := lr_jump_note(checkpoint["settings"], args, progress.global_step, steps_per_epoch)
+        ):
+            say(note)  # --epochs or --schedule changed: the schedule does not go on where it stopped
         say(f"run {args.run_name}: {describe(args)}\nlogs in {log_dir}, checkpoints in {checkpoint_dir}")
 
         writer = (
@@ -141,7 +159,8 @@ def main(argv=None):
                 for step, (imgs, targets) in enumerate(batches):
                     if step < progress.step_in_epoch:  # resuming mid-epoch: these were trained before the stop
                         continue
-                    if distributed.any_rank(ctrl_c.requested, device):  # between two steps: safe to save
+                    if distributed.any_rank(ctrl_c.requested or say.closed, device):  # between steps: safe to save
+                        progress.seconds = seconds_before + time.perf_counter() - started
                         save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir, rank, average, classes)
                     set_learning_rates(optim, args, progress.global_step, total_steps, epoch)  # schedule, groups
                     imgs = to_model_input(imgs, args.normalize, CHANNELS_LAST)
@@ -200,6 +219,7 @@ def main(argv=None):
                 writer.add_scalar("test/accuracy", test_accuracy, epoch + 1)
                 writer.add_scalar("train/epoch_loss", record.train_loss, epoch + 1)
                 writer.add_scalar("train/images_per_sec", record.train_images_per_sec, epoch + 1)
+                progress.seconds = seconds_before + time.perf_counter() - started
                 if rank == 0:  # 保存模型 / save: last.pt every epoch, best.pt when the accuracy improves
                     improved = test_accuracy > progress.best_accuracy
                     progress.best_accuracy = max(progress.best_accuracy, test_accuracy)
@@ -217,7 +237,7 @@ def main(argv=None):
                     writer,
                     device,
                     world,
-                    started,
+                    say,
                     checkpoint_dir,
                     classes,
                 )
@@ -233,10 +253,16 @@ DIVERGED_LOSS = 100.0
 
 def finite(value: float, args, epoch: int, step: int, limit: float = math.inf) -> float:
     if not math.isfinite(value) or value > limit:
+        where = f"the training loss became {value:.4g} at epoch {epoch + 1}, step {step + 1}"
+        if args.lr * args.weight_decay >= 1:  # each step's decay alone takes away more than the whole weight
+            raise UserError(
+                f"{where}: --weight-decay {args.weight_decay:g} is far too high for --lr {args.lr:g} (their product "
+                f"must stay well below 1; 5e-4 is usual); try a lower --weight-decay"
+            )
         momentum = f" or --momentum (it was {args.momentum:g})" if args.momentum else ""
         raise UserError(
-            f"the training loss became {value:.4g} at epoch {epoch + 1}, step {step + 1}: the learning rate is "
-            f"probably too high for this setup; try a lower --lr (it was {args.lr:g}){momentum}"
+            f"{where}: the learning rate is probably too high for this setup; try a lower --lr "
+            f"(it was {args.lr:g}){momentum}"
         )
     return value
 
@@ -248,12 +274,13 @@ def save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir: Path, 
         check_output_folder(checkpoint_dir, "--checkpoint-dir", create=True)
         save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average, classes)
         epoch, step = progress.epochs_done + 1, progress.step_in_epoch
-        print(f"\nstopped in epoch {epoch} after step {step}: saved {checkpoint_dir / 'last.pt'}", file=sys.stderr)
+        where = f"in epoch {epoch} after step {step}" if step else f"after {plural(epoch - 1, 'epoch')}"
+        print(f"\nstopped {where}: saved {checkpoint_dir / 'last.pt'}", file=sys.stderr)
         print(f"resume with: {resume_command(checkpoint_dir)}", file=sys.stderr, flush=True)
     raise KeyboardInterrupt
 
 
-def report(args, progress, model, test_images, test_labels, writer, device, world, started, checkpoint_dir, classes):
+def report(args, progress, model, test_images, test_labels, writer, device, world, say, checkpoint_dir, classes):
     """The end of a run: overall and per-class accuracy, TensorBoard's extras, the metrics JSON."""
     final, table = progress.history[-1], per_class_table(progress.class_accuracy, classes)
     tta_note = (
@@ -261,7 +288,7 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
         if final.test_accuracy_tta is not None
         else ""
     )
-    print(f"\ntest accuracy {100 * final.test_accuracy:.2f}%{tta_note} after {plural(final.epoch, 'epoch')}\n{table}")
+    say(f"\ntest accuracy {100 * final.test_accuracy:.2f}%{tta_note} after {plural(final.epoch, 'epoch')}\n{table}")
     writer.add_text("test/per_class_accuracy", "    " + table.replace("\n", "\n    "), final.epoch)
     shown = torch.linspace(0, len(test_labels) - 1, 16, device=test_labels.device).long()  # spread: every class
     predicted = predict(model, test_images[shown], args.normalize)
@@ -272,7 +299,7 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
         accuracy_tta = final.test_accuracy if final.test_accuracy_tta is None else final.test_accuracy_tta
         results = {"hparam/test_accuracy": final.test_accuracy, "hparam/test_loss": final.test_loss}
         writer.add_hparams(hparams, {**results, "hparam/test_accuracy_tta": accuracy_tta}, run_name=".")
-    seconds = time.perf_counter() - started
+    seconds = progress.seconds  # every process of the run, up to its last checkpoint
     if args.metrics_json:
         history = [vars(record) for record in progress.history]
         rates = [record.train_images_per_sec for record in progress.history]
@@ -290,8 +317,8 @@ def report(args, progress, model, test_images, test_labels, writer, device, worl
                 "history": history,
             },
         )
-    print(f"done in {seconds:.1f}s; best checkpoint: {checkpoint_dir / 'best.pt'}")
-    print(f"see it in TensorBoard: tensorboard --logdir {args.logdir}")
+    say(f"done in {seconds:.1f}s; best checkpoint: {checkpoint_dir / 'best.pt'}")
+    say(f"see it in TensorBoard: tensorboard --logdir {args.logdir}")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,14 @@ state_dicts, the Settings, the RunProgress below, the RNG state, and "classes": 
 
 from __future__ import annotations
 
+import io
 import os
+import pickletools
 import signal
 import sys
 import tempfile
 import threading
+import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +22,7 @@ from pathlib import Path
 import torch
 
 from training.cli import UserError, error_summary
+from training.models import MODELS
 
 CHECKPOINT_FORMAT = "pytorch-notes-cifar10-checkpoint/3"  # 3: optimizer groups, "ema"
 
@@ -44,6 +48,7 @@ class RunProgress:
     step_in_epoch: int = 0
     global_step: int = 0
     partial_loss_sum: float = 0.0  # the loss summed over this epoch's steps so far
+    seconds: float = 0.0  # wall-clock time of every process that trained this run, up to this save
     best_accuracy: float = -1.0
     class_accuracy: list[float | None] = field(default_factory=lambda: [0.0] * 10)  # None: no test images
     history: list[EpochRecord] = field(default_factory=list)
@@ -104,6 +109,15 @@ def load_checkpoint(path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
+        if "Unsupported global" in str(error):  # weights_only=True refuses pickled Python objects
+            found = pickled_class(path)
+            what = (
+                f"a pickled {found} object (a whole model saved with torch.save(model)?); save model.state_dict() "
+                "instead (11_save_load.py shows how)"
+                if found
+                else "pickled Python objects, which torch.load(weights_only=True) refuses"
+            )
+            raise UserError(f"{path} is not a checkpoint of 10_train_cifar10.py: it holds {what}") from None
         raise UserError(
             f"cannot read checkpoint {path}: it is truncated or not a checkpoint ({error_summary(error)})"
         ) from None
@@ -115,7 +129,49 @@ def load_checkpoint(path) -> dict:
         )
     if found != CHECKPOINT_FORMAT:
         raise UserError(f"{path} is not a checkpoint written by this version of 10_train_cifar10.py")
+    missing = [key for key in ("model", "model_name", "settings", "progress") if key not in checkpoint]
+    if missing:
+        raise UserError(f"checkpoint {path} has no {', '.join(missing)}: it was not written by 10_train_cifar10.py")
+    for name in {checkpoint["model_name"], checkpoint["settings"].get("model")}:
+        if name not in MODELS:
+            raise UserError(
+                f"checkpoint {path} names a model this tool does not have ({name!r}; it has {', '.join(MODELS)})"
+            )
     return checkpoint
+
+
+def check_resumable(checkpoint: dict, path) -> None:
+    """What --resume needs beyond the weights: the optimizer's state and the RNG state (hand-made or
+    trimmed checkpoints may lack them; 11 and 12 need neither)."""
+    missing = [key for key in ("optimizer", "rng") if not isinstance(checkpoint.get(key), dict)]
+    if "optimizer" not in missing and "state" not in checkpoint["optimizer"]:
+        missing.append("optimizer")
+    if missing:
+        raise UserError(
+            f"checkpoint {path} has no {' and no '.join(missing)} state, so the run cannot go on from it; "
+            "start a new run"
+        )
+
+
+def pickled_class(path) -> str | None:
+    """The class of the object a torch.save file holds, read from its pickle without running it
+    ('nn_CIFAR10.MyModel' for torch.save(model)); None for a dict, a list or an unreadable file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(next(name for name in archive.namelist() if name.endswith("data.pkl")))
+        strings = []
+        for opcode, argument, _ in pickletools.genops(io.BytesIO(data)):
+            if opcode.name in ("PROTO", "FRAME", "MEMOIZE", "BINPUT", "LONG_BINPUT"):
+                continue
+            if opcode.name == "GLOBAL":  # the first object built is the saved object's class
+                return argument.replace(" ", ".")
+            if "UNICODE" in opcode.name:  # protocol 4: module and name as strings, then STACK_GLOBAL
+                strings.append(argument)
+                continue
+            return ".".join(strings[-2:]) if opcode.name == "STACK_GLOBAL" else None
+    except Exception:
+        return None
+    return None
 
 
 def restore_model(model, checkpoint: dict, path, averaged: bool = False) -> str:
@@ -192,12 +248,22 @@ def nearest_existing(path) -> Path:
 
 
 def check_output_folder(path, flag: str, create: bool = False) -> Path:
-    """Fail early, in one line naming `flag`, when `path` could not be written; create it if asked."""
+    """Fail early, in one line naming `flag`, when `path` could not be written; create it if asked.
+    Without `create` a folder is made and removed at once in the nearest existing one: os.access()
+    says yes to root everywhere, also where nothing can be made (/proc)."""
     path = Path(path)
     existing = nearest_existing(path)
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         problem = "is not a folder" if not existing.is_dir() else "is not writable"
         raise UserError(f"cannot write to {flag} folder {path} ({existing} {problem}); pass another {flag}")
+    if not create:
+        try:
+            os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".write-check-"))
+        except OSError as error:
+            raise UserError(
+                f"cannot write to {flag} folder {path} (nothing can be made in {existing}: "
+                f"{error.strerror or error}); pass another {flag}"
+            ) from None
     if create:
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -224,11 +290,14 @@ def run_folders(settings, check: bool = True) -> tuple[Path, Path]:
     )
     if check:  # fail now rather than after loading the data
         if not settings.resume and (log_dir.exists() or checkpoint_dir.exists()):
-            taken = checkpoint_dir if checkpoint_dir.exists() else log_dir
-            raise UserError(
-                f"--run-name {settings.run_name} is taken ({taken} exists): pick another name, or go on with "
-                f"--resume {checkpoint_dir / 'last.pt'}"
+            taken = " and ".join(str(p) for p in (checkpoint_dir, log_dir) if p.exists())
+            go_on = (
+                f"or go on with --resume {checkpoint_dir / 'last.pt'}"
+                if (checkpoint_dir / "last.pt").is_file()
+                else f"or delete {taken}: that run saved no checkpoint (it stopped before its first epoch ended)"
             )
+            exists = "exist" if " and " in taken else "exists"
+            raise UserError(f"--run-name {settings.run_name} is taken ({taken} {exists}): pick another name, {go_on}")
         check_output_folder(checkpoint_dir, "--checkpoint-dir")
         check_output_folder(log_dir, "--logdir")
         if settings.metrics_json:

@@ -61,6 +61,18 @@ def non_negative_int(text: str) -> int:
     return _number(text, int, 0, "a whole number")
 
 
+def whole_number_up_to(maximum: int, why: str, minimum: int = 1):
+    """argparse type: a whole number from `minimum` to `maximum` (`why`: what the bound is, in words)."""
+
+    def parse(text: str) -> int:
+        value = _number(text, int, minimum, "a whole number")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum} ({why}), got {text}")
+        return value
+
+    return parse
+
+
 def non_negative_float(text: str) -> float:
     """argparse type: a finite number >= 0."""
     return _number(text, float, 0, "a number")

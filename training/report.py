@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -15,6 +16,25 @@ from PIL import Image, ImageDraw
 from tqdm import tqdm
 
 from training.cli import UserError
+
+
+class Output:
+    """print() for a run's own lines, flushed at once. If stdout is a pipe that closes early
+    (`python 10_train_cifar10.py | head`), the rest of stdout goes to /dev/null and `closed` turns true:
+    the run then saves and stops at the next step, as after Ctrl-C. quiet: print nothing (torchrun ranks > 0)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet, self.closed = quiet, False
+
+    def __call__(self, *text) -> None:
+        if self.quiet or self.closed:
+            return
+        try:
+            print(*text, flush=True)
+        except BrokenPipeError:
+            self.closed = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's advice for a closed pipe
+            print("\noutput closed (| head?): saving after this step", file=sys.stderr, flush=True)
 
 
 class ProgressLine:

@@ -6,15 +6,23 @@ the notes' defaults (Settings below)  <  --recipe  <  the checkpoint's own (--re
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from torch import nn
 
-from training.checkpoints import load_checkpoint
-from training.cli import UserError, non_negative_float, non_negative_int, positive_int, unit_interval
+from training.checkpoints import check_resumable, load_checkpoint
+from training.cli import (
+    UserError,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    unit_interval,
+    whole_number_up_to,
+)
 from training.models import MODELS
-from training.recipes import RECIPES, SCHEDULES
+from training.recipes import RECIPES, SCHEDULES, lr_factor
 
 
 @dataclass
@@ -69,6 +77,10 @@ THIS_COMMAND_ONLY = ("resume", "stop_after")
 DATA_SOURCE = ("fake_data", "image_folder", "data_root")
 
 EXAMPLE = "checkpoints/<run-name>/last.pt"
+# Bounds for numbers that would otherwise fail deep inside PyTorch or hang: a batch this large already
+# holds CIFAR-10's 50,000 training images 20 times; DataLoader workers beyond the cores only wait.
+MAX_BATCH_SIZE = 1_000_000
+CPU_CORES = os.cpu_count() or 1
 
 
 def build_parser(description: str = "") -> argparse.ArgumentParser:
@@ -82,9 +94,15 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     )
     group = parser.add_argument_group("the recipe (defaults are the notes')")
     group.add_argument("--epochs", type=positive_int, help=f"epochs to train (default: {d.epochs})")
-    group.add_argument("--batch-size", type=positive_int, help=f"images per step (default: {d.batch_size})")
+    group.add_argument(
+        "--batch-size",
+        type=whole_number_up_to(MAX_BATCH_SIZE, "more images than any data set here"),
+        help=f"images per step (default: {d.batch_size})",
+    )
     group.add_argument("--lr", type=non_negative_float, help=f"learning rate (default: {d.lr})")
-    group.add_argument("--momentum", type=non_negative_float, help=f"SGD momentum (default: {d.momentum:g})")
+    group.add_argument(
+        "--momentum", type=unit_interval, help=f"SGD momentum, from 0 up to (not including) 1 (default: {d.momentum:g})"
+    )
     group.add_argument(
         "--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum (needs --momentum above 0)"
     )
@@ -169,7 +187,11 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         choices=["auto", "cpu", "cuda", "mps"],
         help="where to train: auto picks cuda, then mps, then cpu (default: auto)",
     )
-    group.add_argument("--workers", type=non_negative_int, help="DataLoader workers (data is in memory; default: 0)")
+    group.add_argument(
+        "--workers",
+        type=whole_number_up_to(CPU_CORES, "the CPU cores here", minimum=0),
+        help="DataLoader workers (data is in memory; default: 0)",
+    )
     group.add_argument(
         "--compile",
         choices=["auto", "on", "off"],
@@ -203,9 +225,10 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
     checkpoint = None
     if "resume" in given:
         checkpoint = load_checkpoint(given["resume"])
+        check_resumable(checkpoint, given["resume"])
         saved = checkpoint["settings"]
         for key in FIXED_ON_RESUME:
-            if key in given and given[key] != saved[key]:
+            if key in given and given[key] != saved.get(key, getattr(Settings, key)):
                 flag = "--" + key.replace("_", "-")
                 was = f"with {saved[key]}" if saved[key] or key != "ema" else "without --ema"
                 raise UserError(
@@ -245,6 +268,41 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         done = checkpoint["progress"]["epochs_done"]
         raise UserError(f"the run has trained {plural(done, 'epoch')} already; pass a larger --epochs")
     return settings, checkpoint
+
+
+def resume_changes(saved: dict, settings: Settings) -> str:
+    """What a resumed run does differently from its checkpoint, e.g. '--lr 0.01 → 0.02' ('' if nothing)."""
+
+    def shown(value) -> str:
+        if isinstance(value, bool) or value is None:
+            return {True: "on", False: "off", None: "none"}[value]
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    changes = [
+        f"--{key.replace('_', '-')} {shown(saved[key])} → {shown(value)}"
+        for key, value in asdict(settings).items()
+        if key in saved and key not in THIS_COMMAND_ONLY and value != saved[key]
+    ]
+    return ", ".join(changes)
+
+
+def lr_jump_note(saved: dict, settings: Settings, step: int, steps_per_epoch: int) -> str | None:
+    """A note when a resumed run's schedule no longer goes on where it stopped: --epochs or --schedule
+    changed, so the next step's learning rate is not the one the run would have taken."""
+    old_epochs, old_schedule = saved.get("epochs", settings.epochs), saved.get("schedule", settings.schedule)
+    if (old_epochs, old_schedule) == (
+        settings.epochs,
+        settings.schedule,
+    ) or old_schedule == settings.schedule == "none":
+        return None
+    before = saved.get("lr", settings.lr) * lr_factor(old_schedule, step, old_epochs * steps_per_epoch)
+    after = settings.lr * lr_factor(settings.schedule, step, settings.epochs * steps_per_epoch)
+    if abs(after - before) <= 0.01 * max(before, after):
+        return None
+    return (
+        f"note: the {settings.schedule} schedule now spans {plural(settings.epochs, 'epoch')} (it was {old_schedule} "
+        f"over {old_epochs}): the learning rate jumps from {before:.2g} to {after:.2g} at this step"
+    )
 
 
 def plural(count: int, noun: str) -> str:
