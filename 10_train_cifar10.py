@@ -9,6 +9,7 @@ ToTensor only. Each epoch trains, then tests; TensorBoard logs and checkpoints a
     python 10_train_cifar10.py --recipe fast                  # a wider FastNet + every switch: ~89%, 10 epochs
     python 10_train_cifar10.py --model mymodel-bn --augment   # or one switch at a time (README)
     python 10_train_cifar10.py --resume checkpoints/<run-name>/last.pt
+    python 10_train_cifar10.py --evaluate checkpoints/<run-name>/best.pt   # test it again, train nothing
     torchrun --nproc_per_node=2 10_train_cifar10.py ...       # several processes (DDP)
     tensorboard --logdir logs/train
 
@@ -42,7 +43,7 @@ from training.checkpoints import (
 from training.cli import UserError, run_main
 from training.data import cifar10_tensors, class_names, to_model_input
 from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device
-from training.evaluation import evaluate, predict
+from training.evaluation import evaluate, evaluate_checkpoint, predict
 from training.models import MODELS, FastNet, dirac_init
 from training.optimizer import param_groups, set_learning_rates
 from training.report import (
@@ -60,6 +61,8 @@ from training.settings import describe, lr_jump_note, parse_settings, plural, re
 def main(argv=None):
     # 设置 / settings: the notes' defaults < --recipe < the checkpoint's own (--resume) < flags given now
     args, checkpoint = parse_settings(argv, __doc__)
+    if args.evaluate:  # --evaluate CHECKPOINT: one test pass, no training
+        return evaluate_checkpoint(args, checkpoint)
     with distributed.processes(args.device) as (rank, world):
         distributed.check_batch_size(args.batch_size, world)
         # Training on a GPU, the course's two ways: `model = model.cuda()` (and imgs.cuda(), targets.cuda(),

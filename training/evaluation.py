@@ -1,14 +1,22 @@
-"""The test pass: mean loss, accuracy and per-class accuracy, in large batches, without gradients."""
+"""The test pass: mean loss, accuracy and per-class accuracy, in large batches, without gradients;
+and --evaluate CHECKPOINT, the same pass on a saved run."""
 
 from __future__ import annotations
+
+import os
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from training.data import to_model_input
-from training.device import CHANNELS_LAST, autocast
+from training.checkpoints import restore_model
+from training.cli import UserError
+from training.data import cifar10_tensors, class_names, to_model_input
+from training.device import CHANNELS_LAST, autocast, pick_device
 from training.distributed import all_reduce_sum
+from training.models import MODELS
+from training.report import per_class_table
+from training.settings import plural
 
 
 @torch.inference_mode()
@@ -61,3 +69,34 @@ def evaluate(model, images, labels, settings, device, tta: bool = False, rank: i
 def predict(model, images, normalize: bool) -> torch.Tensor:
     model.eval()
     return model(to_model_input(images, normalize, CHANNELS_LAST)).argmax(1)
+
+
+def evaluate_checkpoint(settings, checkpoint: dict) -> None:
+    """--evaluate PATH: the test pass on a saved run's weights (the --ema average where the run kept one, as
+    it tested), on the run's own data unless data flags were given; prints the loss, the accuracy and the
+    per-class table, and writes nothing."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UserError("--evaluate runs in one process; start it with python, not torchrun")
+    path, device = settings.evaluate, pick_device(settings.device)
+    model = MODELS[checkpoint["model_name"]]().to(device, memory_format=torch.channels_last)
+    weights = restore_model(model, checkpoint, path, averaged=True)
+    images, labels = (t.to(device) for t in cifar10_tensors(settings, train=False))
+    classes = class_names(settings)
+    progress = checkpoint["progress"]
+    source = (
+        f"--image-folder {settings.image_folder}"
+        if settings.image_folder
+        else ("--fake-data" if settings.fake_data else f"CIFAR-10 in {settings.data_root}")
+    )
+    print(
+        f"checkpoint {path}: {checkpoint['model_name']} after {plural(progress['epochs_done'], 'epoch')} of run "
+        f"{checkpoint['settings'].get('run_name')}; weights: {weights}\ndata: {len(labels)} test images from {source}"
+    )
+    loss, accuracy, class_accuracy = evaluate(model, images, labels, settings, device)
+    saved = progress["history"][-1]["test_accuracy"] if progress["history"] else None
+    when_saved = f" (the run measured {100 * saved:.2f}%)" if saved is not None else ""
+    print(f"test loss {loss:.4f}  test accuracy {100 * accuracy:.2f}%{when_saved}")
+    if settings.tta:
+        _, tta_accuracy, class_accuracy = evaluate(model, images, labels, settings, device, tta=True)
+        print(f"test accuracy with TTA over {6 if settings.tta_crops else 2} views {100 * tta_accuracy:.2f}%")
+    print(per_class_table(class_accuracy, classes))

@@ -1,6 +1,8 @@
 """Every setting of 10_train_cifar10.py in one place, and how they are layered:
 
 the notes' defaults (Settings below)  <  --recipe  <  the checkpoint's own (--resume)  <  flags given now
+
+--evaluate CHECKPOINT layers the same way (without a recipe): the run's settings, then the flags given now.
 """
 
 from __future__ import annotations
@@ -67,14 +69,17 @@ class Settings:
     metrics_json: str | None = None
     resume: str | None = None
     stop_after: int | None = None
+    evaluate: str | None = None
 
 
 # A resumed run cannot change these halfway: they fix the network, the batches or the inputs.
 # --ema too: dropping or restarting the average halfway would test other weights than the run kept.
 FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name", "bn_bias_lr", "ema")
 # These belong to one command, not to the run: never taken from a checkpoint.
-THIS_COMMAND_ONLY = ("resume", "stop_after")
+THIS_COMMAND_ONLY = ("resume", "stop_after", "evaluate")
 DATA_SOURCE = ("fake_data", "image_folder", "data_root")
+# --evaluate tests a checkpoint as it was trained: only these flags may change how.
+EVALUATE_FLAGS = ("evaluate", *DATA_SOURCE, "device", "tta", "tta_crops", "amp")
 
 EXAMPLE = "checkpoints/<run-name>/last.pt"
 # Bounds for numbers that would otherwise fail deep inside PyTorch or hang: a batch this large already
@@ -215,22 +220,36 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     group.add_argument("--metrics-json", metavar="PATH", help="write the final metrics as JSON here")
     group.add_argument("--resume", metavar="PATH", help=f"continue a run from its checkpoint, e.g. {EXAMPLE}")
     group.add_argument("--stop-after", type=positive_int, metavar="N", help="train N epochs now, the rest later")
+
+    group = parser.add_argument_group("evaluate a checkpoint (no training)")
+    group.add_argument(
+        "--evaluate",
+        metavar="PATH",
+        help="test a checkpoint on its run's data (or on the data flags given): loss, accuracy, per-class "
+        "table; writes nothing. With it: the data flags, --device, --tta, --tta-crops, --amp",
+    )
     return parser
 
 
 def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | None]:
-    """The run's Settings (and the checkpoint dict when resuming), layered as the module docstring says."""
+    """The run's Settings (and the checkpoint dict with --resume or --evaluate), layered as the module
+    docstring says."""
     given = vars(build_parser(description).parse_args(argv))
+    if "evaluate" in given:
+        if others := [key for key in given if key not in EVALUATE_FLAGS]:
+            flags = ", ".join("--" + key.replace("_", "-") for key in others)
+            raise UserError(f"--evaluate tests a checkpoint as it was trained; {flags} cannot go with it")
     values = {**asdict(Settings()), **RECIPES[given.get("recipe", "notes")]}
     checkpoint = None
-    if "resume" in given:
-        checkpoint = load_checkpoint(given["resume"])
-        check_resumable(checkpoint, given["resume"])
+    if "resume" in given or "evaluate" in given:
+        checkpoint = load_checkpoint(given.get("resume") or given["evaluate"])
         saved = checkpoint["settings"]
+        if "resume" in given:
+            check_resumable(checkpoint, given["resume"])
         for key in FIXED_ON_RESUME:
             if key in given and given[key] != saved.get(key, getattr(Settings, key)):
                 flag = "--" + key.replace("_", "-")
-                was = f"with {saved[key]}" if saved[key] or key != "ema" else "without --ema"
+                was = f"with {saved.get(key)}" if saved.get(key) or key != "ema" else "without --ema"
                 raise UserError(
                     f"{flag} cannot change when resuming (this run was started {was}); start a new run instead"
                 )
@@ -264,7 +283,7 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
     name = given.get("run_name")
     if name is not None and (Path(name).name != name or name in ("", ".", "..")):
         raise UserError(f"--run-name {name!r} must be a plain folder name (no / and not . or ..)")
-    if checkpoint is not None and checkpoint["progress"]["epochs_done"] >= settings.epochs:
+    if "resume" in given and checkpoint["progress"]["epochs_done"] >= settings.epochs:
         done = checkpoint["progress"]["epochs_done"]
         raise UserError(f"the run has trained {plural(done, 'epoch')} already; pass a larger --epochs")
     return settings, checkpoint

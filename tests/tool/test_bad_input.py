@@ -166,3 +166,8 @@ def test_output_piped_into_head_saves_and_says_how_to_resume(tmp_path):
     assert "Traceback" not in stderr
     assert "resume with: python 10_train_cifar10.py --resume" in stderr
     assert (tmp_path / "checkpoints" / "p" / "last.pt").exists()
+
+
+def test_evaluate_refuses_training_flags(stopped_run, tmp_path):
+    path = copy_of(stopped_run, tmp_path)
+    assert_clean_error(train_here(tmp_path, "--evaluate", str(path), "--lr", "0.1"), "--evaluate", "--lr")

@@ -68,32 +68,50 @@ def insects(tmp_path_factory):
     return folder
 
 
-def test_an_image_folder_reports_its_own_class_names(insects, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def insects_run(insects, tmp_path_factory):
+    """One epoch on the insects folder (run 'r'), with the classes the labelled-predictions image was given."""
     import training.report
 
-    shown = []
+    workdir, shown = tmp_path_factory.mktemp("insects-run"), []
     real_grid = training.report.labelled_predictions
-    monkeypatch.setattr(
-        training.report,
-        "labelled_predictions",
-        lambda images, labels, predicted, classes: (
-            shown.append(classes) or real_grid(images, labels, predicted, classes)
-        ),
-    )
-    result = train_here(
-        tmp_path, "--image-folder", str(insects), "--epochs", "1", "--run-name", "r", "--metrics-json", "m.json"
-    )
+
+    def grid(images, labels, predicted, classes):
+        shown.append(classes)
+        return real_grid(images, labels, predicted, classes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training.report, "labelled_predictions", grid)
+        result = train_here(
+            workdir, "--image-folder", str(insects), "--epochs", "1", "--run-name", "r", "--metrics-json", "m.json"
+        )
     assert_ok(result)
+    return workdir, result, shown
+
+
+def test_an_image_folder_reports_its_own_class_names(insects_run):
+    workdir, result, shown = insects_run
     table = result.stdout[result.stdout.index("class ") :]
     assert "ants" in table and "bees" in table and "airplane" not in table
     wasps = next(line for line in table.splitlines() if line.startswith("wasps"))
     assert "%" not in wasps and "no test images" in wasps  # not a misleading 0.00%
-    per_class = json.loads((tmp_path / "m.json").read_text())["per_class_accuracy"]
+    per_class = json.loads((workdir / "m.json").read_text())["per_class_accuracy"]
     assert list(per_class) == ["ants", "bees", "wasps"] and per_class["wasps"] is None
     assert shown and list(shown[0]) == ["ants", "bees", "wasps"]
     for name in ("last.pt", "best.pt"):
-        saved = torch.load(tmp_path / "checkpoints" / "r" / name, weights_only=True)
+        saved = torch.load(workdir / "checkpoints" / "r" / name, weights_only=True)
         assert saved["classes"] == ["ants", "bees", "wasps"]
+
+
+def test_evaluate_tests_a_checkpoint_on_its_runs_data_and_writes_nothing(insects_run):
+    workdir, _, _ = insects_run
+    before = {path: path.stat().st_mtime_ns for path in workdir.rglob("*")}
+    result = run_in_process(TRAIN, "--evaluate", "checkpoints/r/best.pt", cwd=workdir)  # no data flag
+    assert_ok(result)
+    accuracy = json.loads((workdir / "m.json").read_text())["test_accuracy"]
+    assert f"test accuracy {100 * accuracy:.2f}%" in result.stdout, "the same weights on the same images"
+    assert "ants" in result.stdout and "wasps" in result.stdout and "test loss" in result.stdout
+    assert {path: path.stat().st_mtime_ns for path in workdir.rglob("*")} == before
 
 
 def test_the_predictions_image_names_an_output_beyond_the_folders_classes():
