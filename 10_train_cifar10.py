@@ -9,7 +9,7 @@ ToTensor only. Each epoch trains, then tests; TensorBoard logs and checkpoints a
     python 10_train_cifar10.py --recipe fast                  # a wider FastNet + every switch: ~89%, 10 epochs
     python 10_train_cifar10.py --model mymodel-bn --augment   # or one switch at a time (README)
     python 10_train_cifar10.py --resume checkpoints/<run-name>/last.pt
-    python 10_train_cifar10.py --evaluate checkpoints/<run-name>/best.pt   # test it again, train nothing
+    python 10_train_cifar10.py --evaluate checkpoints/<run-name>/best.pt
     torchrun --nproc_per_node=2 10_train_cifar10.py ...       # several processes (DDP)
     tensorboard --logdir logs/train
 
