@@ -81,9 +81,3 @@ def test_pretrained_offline_is_one_line(tmp_path, monkeypatch):
     result = call_captured(lambda: runpy.run_path(str(script), run_name="__main__"), tmp_path)
     line = assert_clean_error(result, "vgg16-397923af.pth", "PRETRAINED = False")
     assert str(tmp_path / "torch-home" / "hub" / "checkpoints") in line
-
-
-def test_help(tmp_path):
-    result = run_in_process(SCRIPT, "--help", cwd=tmp_path)
-    assert_ok(result)
-    assert "torchvision.models" in result.stdout

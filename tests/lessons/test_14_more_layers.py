@@ -71,9 +71,3 @@ def test_distances_match_the_formula_by_hand(out, layer, expected):
     layer_values, by_hand = tensors(line(out, layer))
     assert layer_values == pytest.approx(expected, abs=1e-4)
     assert by_hand == pytest.approx(expected, abs=1e-4)
-
-
-def test_help(tmp_path):
-    result = run_in_process(SCRIPT, "--help", cwd=tmp_path)
-    assert_ok(result)
-    assert "Transformer" in result.stdout

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 import torchvision
-from conftest import ROOT, all_tags, assert_ok, call_captured, read_tensorboard, run_in_process
+from conftest import ROOT, all_tags, assert_ok, call_captured, read_tensorboard
 from torch import nn
 
 SCRIPT = "15_finetune_resnet18.py"
@@ -53,14 +53,12 @@ def test_only_fc_trains_when_frozen(run):
     assert changed == ["fc.weight", "fc.bias"]  # BatchNorm's running statistics included: eval() kept them
 
 
-def test_loss_is_finite_and_accuracy_a_fraction(run):
+def test_loss_starts_near_ln10_and_stays_finite(run):
     out, _, _ = run
     first = float(re.search(r"^step: 0, result_loss: (\S+)$", out, re.MULTILINE).group(1))
     assert abs(first - math.log(10)) < 0.3  # 10 classes, an untrained fc: about ln(10)
     sum_loss = float(re.search(r"^epoch: 0, sum_loss: (\S+)$", out, re.MULTILINE).group(1))
     assert math.isfinite(sum_loss) and sum_loss > 0
-    accuracy = float(re.search(r"^test accuracy: (\S+)$", out, re.MULTILINE).group(1))
-    assert 0 <= accuracy <= 1
 
 
 def test_tensorboard_logs(run):
@@ -69,9 +67,3 @@ def test_tensorboard_logs(run):
     (accumulator,) = read_tensorboard(folder / "logs").values()
     assert [event.step for event in accumulator.Scalars("train_loss")] == [0, 1]  # 128 fake images / 64
     assert [event.step for event in accumulator.Scalars("test_accuracy")] == [0]
-
-
-def test_help(tmp_path):
-    result = run_in_process(SCRIPT, "--help", cwd=tmp_path)
-    assert_ok(result)
-    assert "--fake-data" in result.stdout
