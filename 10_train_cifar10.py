@@ -40,9 +40,9 @@ from training.checkpoints import (
     run_folders,
     save_checkpoint,
 )
-from training.cli import UserError, run_main
 from training.data import cifar10_tensors, class_names, to_model_input
 from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device
+from training.errors import UserError, run_main
 from training.evaluation import evaluate, evaluate_checkpoint, predict
 from training.models import MODELS, FastNet, dirac_init
 from training.optimizer import param_groups, set_learning_rates

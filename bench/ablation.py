@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from training.cli import UserError, run_main  # noqa: E402
+from training.errors import UserError, run_main  # noqa: E402
 
 # --table notes: each row adds one idea to the row above it; all but the last share the notes' MyModel layout.
 NOTES_ROWS = [

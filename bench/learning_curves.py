@@ -26,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.train_speed import peak_memory_mb  # noqa: E402
 from nn_CIFAR10 import MyModel  # noqa: E402
 from training.augment import epoch_batches, epoch_generator  # noqa: E402
-from training.cli import add_data_flags, positive_int, run_main  # noqa: E402
 from training.data import cifar10_tensors, pil_dataset, to_model_input  # noqa: E402
+from training.errors import run_main  # noqa: E402
+from training.optimizer import make_optimizer  # noqa: E402
+from training.settings import Settings, add_data_flags, layer_settings, positive_int  # noqa: E402
 
 
 @torch.inference_mode()
@@ -42,23 +44,27 @@ def test_accuracy(model, images, labels, channels_last) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Data flags not given stay out of `args` (SUPPRESS): layer_settings puts the notes' values there.
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS
+    )
     add_data_flags(parser)
     parser.add_argument("--epochs", type=positive_int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--csv", help="write the per-epoch numbers here")
+    parser.add_argument("--csv", default=None, help="write the per-epoch numbers here")
     args = parser.parse_args()
+    source = layer_settings(vars(args))  # the data source, as 10_train_cifar10.py layers it
 
     torch.manual_seed(args.seed)
     reference_model = MyModel()
     project_model = copy.deepcopy(reference_model).to(memory_format=torch.channels_last)
     loss_fn = nn.CrossEntropyLoss()
     reference_optimizer = torch.optim.SGD(reference_model.parameters(), lr=0.01)
-    project_optimizer = torch.optim.SGD(project_model.parameters(), lr=0.01)
+    project_optimizer = make_optimizer(project_model, Settings())  # 10_train_cifar10.py's SGD: the notes' lr 0.01
 
-    reference_set = pil_dataset(args, train=True, transform=transforms.ToTensor())
-    train_images, train_labels = cifar10_tensors(args, train=True)
-    test_images, test_labels = cifar10_tensors(args, train=False)
+    reference_set = pil_dataset(source, train=True, transform=transforms.ToTensor())
+    train_images, train_labels = cifar10_tensors(source, train=True)
+    test_images, test_labels = cifar10_tensors(source, train=False)
 
     rows = []
     for epoch in range(args.epochs):

@@ -31,13 +31,13 @@ from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.train_speed import peak_memory_mb  # noqa: E402
-from training.cli import positive_int, run_main  # noqa: E402
 from training.data import to_model_input  # noqa: E402
 from training.device import CHANNELS_LAST, amp_active, autocast, maybe_compile  # noqa: E402
+from training.errors import run_main  # noqa: E402
 from training.models import MODELS  # noqa: E402
 from training.optimizer import make_optimizer  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
-from training.settings import Settings  # noqa: E402
+from training.settings import layer_settings, positive_int  # noqa: E402
 
 STEP = "profile_step: one step"  # the record_function around each profiled step
 WARM_UP_STEPS = 3
@@ -79,7 +79,10 @@ def shapes_text(shapes) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Flags not given stay out of `args` (SUPPRESS): layer_settings puts the recipe's and the notes' values there.
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
@@ -100,17 +103,17 @@ def main():
         help="on: torch.compile the model and warm it up before profiling (default: off)",
     )
     parser.add_argument(
-        "--threads", type=positive_int, help="torch.set_num_threads(N) (default: torch's, usually the cores)"
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="torch.set_num_threads(N) (default: torch's, usually the cores)",
     )
     parser.add_argument(
         "--steps", type=positive_int, default=5, help=f"steps profiled, after {WARM_UP_STEPS} warm-up steps (default 5)"
     )
     args = parser.parse_args()
 
-    settings = Settings(**RECIPES[args.recipe])
-    for key in ("model", "batch_size", "amp"):
-        if getattr(args, key) is not None:
-            setattr(settings, key, getattr(args, key))
+    settings = layer_settings(vars(args))  # the notes' defaults < --recipe < the flags given, as in 10_train_cifar10.py
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device("cpu")
@@ -126,7 +129,7 @@ def main():
     optimizer = make_optimizer(model, settings)
     images = torch.randint(0, 256, (settings.batch_size, 3, 32, 32), dtype=torch.uint8)
     x, y = to_model_input(images, settings.normalize, CHANNELS_LAST), torch.randint(0, 10, (settings.batch_size,))
-    train_model, note = maybe_compile(model, args.compile, device, x, y, loss_fn)
+    train_model, note = maybe_compile(model, settings.compile, device, x, y, loss_fn)
     print(f"{note}; {args.steps} profiled step{'s' if args.steps > 1 else ''} after {WARM_UP_STEPS} warm-up steps")
 
     def step():  # the training loop's step

@@ -41,35 +41,25 @@ from torchvision import transforms
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nn_CIFAR10 import MyModel  # noqa: E402
 from training.augment import epoch_batches, epoch_generator  # noqa: E402
-from training.cli import add_data_flags, positive_int, run_main  # noqa: E402
 from training.data import cifar10_tensors, pil_dataset, to_model_input  # noqa: E402
 from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device  # noqa: E402
+from training.errors import run_main  # noqa: E402
 from training.models import MODELS  # noqa: E402
 from training.optimizer import make_optimizer  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
-from training.settings import Settings  # noqa: E402
+from training.settings import Settings, add_data_flags, layer_settings, positive_int  # noqa: E402
 
 
-def recipe_settings(args) -> Settings:
-    """The --recipe's settings over the notes' defaults; --batch-size and --amp given now win."""
-    settings = Settings(**RECIPES[args.recipe])
-    if args.batch_size is not None:
-        settings.batch_size = args.batch_size
-    if args.amp is not None:
-        settings.amp = args.amp
-    return settings
-
-
-def reference_batches(args, batch_size: int):
+def reference_batches(source, batch_size: int):
     """The notes' input pipeline, endlessly: PIL image -> ToTensor, one image at a time."""
-    dataset = pil_dataset(args, train=True, transform=transforms.ToTensor())
+    dataset = pil_dataset(source, train=True, transform=transforms.ToTensor())
     while True:
         yield from DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=0)
 
 
-def project_batches(args, device, settings: Settings):
+def project_batches(device, settings: Settings):
     """10_train_cifar10.py's input pipeline, endlessly: indexed batches of the on-device uint8 tensor."""
-    images, labels = cifar10_tensors(args, train=True)
+    images, labels = cifar10_tensors(settings, train=True)
     images, labels = images.to(device), labels.to(device)
     epoch = 0
     while True:
@@ -107,18 +97,19 @@ def peak_memory_mb(device) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Flags not given stay out of `args` (SUPPRESS): layer_settings puts the recipe's and the notes' values there.
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS
+    )
     add_data_flags(parser)
     parser.add_argument(
         "--device",
         choices=["auto", "cpu", "cuda", "mps"],
-        default="auto",
         help="where to train: auto picks cuda, then mps, then cpu (default: auto)",
     )
     parser.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        default="notes",
         help="model, batch size, SGD settings, loss and --amp of the project and ceiling rows, as "
         "10_train_cifar10.py --recipe NAME; the notes' loop stays MyModel at batch 64 (default: notes)",
     )
@@ -133,8 +124,8 @@ def main():
     parser.add_argument(
         "--compile",
         choices=["auto", "on", "off"],
-        default="auto",
-        help="torch.compile the project's model (the ceiling row uses the same one): auto = on CUDA only",
+        help="torch.compile the project's model (the ceiling row uses the same one): auto = on CUDA only "
+        "(default: auto)",
     )
     parser.add_argument(
         "--amp",
@@ -144,9 +135,9 @@ def main():
     )
     args = parser.parse_args()
 
-    device = pick_device(args.device)
-    settings = recipe_settings(args)
-    reference_batch = settings.batch_size if args.recipe == "notes" else Settings.batch_size  # the notes' 64
+    settings = layer_settings(vars(args))  # the notes' defaults < --recipe < the flags given, as in 10_train_cifar10.py
+    device = pick_device(settings.device)
+    reference_batch = settings.batch_size if settings.recipe == "notes" else Settings.batch_size  # the notes' 64
     torch.manual_seed(0)
     print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}")
     if note := amp_note(settings.amp, device):
@@ -168,10 +159,10 @@ def main():
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
     project_model = MODELS[settings.model]().to(device, memory_format=torch.channels_last)
     project_optimizer = make_optimizer(project_model, settings)
-    reference_data, project_data = reference_batches(args, reference_batch), project_batches(args, device, settings)
+    reference_data, project_data = reference_batches(settings, reference_batch), project_batches(device, settings)
     started = time.perf_counter()
     x, y = next(project_data)
-    compiled_model, note = maybe_compile(project_model, args.compile, device, x, y, loss_fn)
+    compiled_model, note = maybe_compile(project_model, settings.compile, device, x, y, loss_fn)
     synchronize(device)
     compile_seconds = time.perf_counter() - started
     compiled = note.startswith("compile: on")

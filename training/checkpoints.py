@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from training.cli import UserError, error_summary
+from training.errors import UserError, error_summary
 from training.models import MODELS
 
 CHECKPOINT_FORMAT = "pytorch-notes-cifar10-checkpoint/3"  # 3: optimizer groups, "ema"

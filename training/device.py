@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from training.cli import UserError, error_summary
+from training.errors import UserError, error_summary
 
 CHANNELS_LAST = True  # NHWC memory layout: faster convolutions on CPU and CUDA (bench/train_speed.py)
 

@@ -12,7 +12,7 @@ import os
 import torch
 import torch.distributed as dist
 
-from training.cli import UserError
+from training.errors import UserError
 
 
 def setup(device_name: str) -> tuple[int, int]:

@@ -10,10 +10,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from training.checkpoints import restore_model
-from training.cli import UserError
 from training.data import cifar10_tensors, class_names, to_model_input
 from training.device import CHANNELS_LAST, autocast, pick_device
 from training.distributed import all_reduce_sum
+from training.errors import UserError
 from training.models import MODELS
 from training.report import per_class_table
 from training.settings import plural

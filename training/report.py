@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from training.cli import UserError
+from training.errors import UserError
 
 
 class Output:

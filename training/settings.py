@@ -1,6 +1,7 @@
-"""Every setting of 10_train_cifar10.py in one place, and how they are layered:
+"""Every setting of 10_train_cifar10.py in one place: its default (Settings), its flag (build_parser) and
+how the layers combine (layer_settings, which bench/ uses too):
 
-the notes' defaults (Settings below)  <  --recipe  <  the checkpoint's own (--resume)  <  flags given now
+the notes' defaults (Settings)  <  --recipe (recipes.py)  <  the checkpoint's own (--resume)  <  flags given now
 
 --evaluate CHECKPOINT layers the same way (without a recipe): the run's settings, then the flags given now.
 """
@@ -8,6 +9,7 @@ the notes' defaults (Settings below)  <  --recipe  <  the checkpoint's own (--re
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -15,14 +17,7 @@ from pathlib import Path
 from torch import nn
 
 from training.checkpoints import check_resumable, load_checkpoint
-from training.cli import (
-    UserError,
-    non_negative_float,
-    non_negative_int,
-    positive_int,
-    unit_interval,
-    whole_number_up_to,
-)
+from training.errors import UserError
 from training.models import MODELS
 from training.recipes import RECIPES, SCHEDULES, lr_factor
 
@@ -86,6 +81,21 @@ EXAMPLE = "checkpoints/<run-name>/last.pt"
 # holds CIFAR-10's 50,000 training images 20 times; DataLoader workers beyond the cores only wait.
 MAX_BATCH_SIZE = 1_000_000
 CPU_CORES = os.cpu_count() or 1
+
+
+def layer_settings(given: dict, saved: dict | None = None) -> Settings:
+    """The one place where settings are layered, for 10_train_cifar10.py and bench/ alike: the notes'
+    defaults (Settings) < the --recipe named in `given` (RECIPES) < `saved`, a checkpoint's own settings
+    (--resume, --evaluate) < the flags `given` now. A data flag given now replaces the checkpoint's whole
+    data source; keys of `given` that are not settings (a benchmark's own --images) are left out."""
+    names = {f.name for f in fields(Settings)}
+    values = {**asdict(Settings()), **RECIPES[given.get("recipe", "notes")]}
+    if saved is not None:
+        values.update({k: v for k, v in saved.items() if k in names and k not in THIS_COMMAND_ONLY})
+        if any(key in given for key in DATA_SOURCE):
+            values.update({key: getattr(Settings, key) for key in DATA_SOURCE})
+    values.update({k: v for k, v in given.items() if k in names})
+    return Settings(**values)
 
 
 def build_parser(description: str = "") -> argparse.ArgumentParser:
@@ -177,14 +187,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         "for one GPU (flags given still win; default: notes)",
     )
 
-    group = parser.add_argument_group("data (pick one source)")
-    group.add_argument("--data-root", help=f"folder for torchvision's CIFAR-10 download (default: {d.data_root})")
-    group.add_argument(
-        "--image-folder", metavar="DIR", help="use DIR/train/<class>/*.png and DIR/test/<class>/*.png instead"
-    )
-    group.add_argument(
-        "--fake-data", action="store_true", help="a small synthetic CIFAR-shaped set made in memory (no files)"
-    )
+    add_data_flags(parser)
 
     group = parser.add_argument_group("device and speed")
     group.add_argument(
@@ -231,6 +234,71 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     return parser
 
 
+def add_data_flags(parser: argparse.ArgumentParser) -> None:
+    """The data flags, one source each: 10_train_cifar10.py's and the benchmarks'. They have no defaults of
+    their own (parsers here use argument_default=SUPPRESS): layer_settings fills in Settings' defaults."""
+    group = parser.add_argument_group("data (pick one source)")
+    group.add_argument(
+        "--data-root", help=f"folder for torchvision's CIFAR-10 download (default: {Settings.data_root})"
+    )
+    group.add_argument(
+        "--image-folder", metavar="DIR", help="use DIR/train/<class>/*.png and DIR/test/<class>/*.png instead"
+    )
+    group.add_argument(
+        "--fake-data", action="store_true", help="a small synthetic CIFAR-shaped set made in memory (no files)"
+    )
+
+
+# --------------------------------------------------------------------------- the flags' number types
+
+
+def _number(text: str, kind, minimum, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    return _number(text, int, 1, "a whole number")
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    return _number(text, int, 0, "a whole number")
+
+
+def whole_number_up_to(maximum: int, why: str, minimum: int = 1):
+    """argparse type: a whole number from `minimum` to `maximum` (`why`: what the bound is, in words)."""
+
+    def parse(text: str) -> int:
+        value = _number(text, int, minimum, "a whole number")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum} ({why}), got {text}")
+        return value
+
+    return parse
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    return _number(text, float, 0, "a number")
+
+
+def unit_interval(text: str) -> float:
+    """argparse type: a number from 0 up to (not including) 1."""
+    value = _number(text, float, 0, "a number")
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be below 1, got {text}")
+    return value
+
+
 def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | None]:
     """The run's Settings (and the checkpoint dict with --resume or --evaluate), layered as the module
     docstring says."""
@@ -239,7 +307,6 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         if others := [key for key in given if key not in EVALUATE_FLAGS]:
             flags = ", ".join("--" + key.replace("_", "-") for key in others)
             raise UserError(f"--evaluate tests a checkpoint as it was trained; {flags} cannot go with it")
-    values = {**asdict(Settings()), **RECIPES[given.get("recipe", "notes")]}
     checkpoint = None
     if "resume" in given or "evaluate" in given:
         checkpoint = load_checkpoint(given.get("resume") or given["evaluate"])
@@ -253,14 +320,9 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
                 raise UserError(
                     f"{flag} cannot change when resuming (this run was started {was}); start a new run instead"
                 )
-        names = {f.name for f in fields(Settings)}
-        values.update({k: v for k, v in saved.items() if k in names and k not in THIS_COMMAND_ONLY})
-        if any(key in given for key in DATA_SOURCE):  # a data flag named now replaces the run's source
-            values.update({key: getattr(Settings, key) for key in DATA_SOURCE})
-    values.update(given)
     if given.get("fake_data") and given.get("image_folder"):
         raise UserError("--fake-data and --image-folder pick two data sources; give one")
-    settings = Settings(**values)
+    settings = layer_settings(given, checkpoint["settings"] if checkpoint else None)
     if settings.augment_padding > 31:
         raise UserError(f"--augment-padding must be below the image size of 32 (it was {settings.augment_padding})")
     if settings.label_smoothing > 1:

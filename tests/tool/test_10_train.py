@@ -27,8 +27,8 @@ from PIL import Image
 
 import training.data
 from training.checkpoints import run_folders
-from training.cli import UserError
 from training.data import CIFAR10_CLASSES
+from training.errors import UserError
 from training.settings import Settings
 
 TRAIN = "10_train_cifar10.py"

@@ -20,9 +20,9 @@ from nn_CIFAR10 import MyModel
 from training.augment import alternating_flips, augment_images
 from training.averaging import WeightAverage
 from training.checkpoints import restore_model
-from training.cli import UserError
 from training.data import cifar10_tensors
 from training.device import amp_active, amp_note, autocast, cpu_has_bf16
+from training.errors import UserError
 from training.evaluation import evaluate, tta_logits
 from training.models import MODELS, FastNet, dirac_init
 from training.optimizer import param_groups, set_learning_rates

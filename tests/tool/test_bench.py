@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 
@@ -11,6 +10,7 @@ import torch
 from conftest import ROOT, assert_clean_error, assert_ok, run_in_process
 
 from training.recipes import RECIPES
+from training.settings import layer_settings
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -66,13 +66,11 @@ def test_train_speed_prints_three_rows_the_ceiling_share_and_speedup_last(
     assert re.fullmatch(r"speedup \d+\.\d\dx", result.stdout.splitlines()[-1]), "tests and readers parse the last line"
 
 
-def test_train_speed_flags_given_win_over_the_recipe():
-    import train_speed
-
-    given = argparse.Namespace(recipe="fast", batch_size=None, amp=None)
-    assert train_speed.recipe_settings(given).amp and train_speed.recipe_settings(given).batch_size == 256
-    given = argparse.Namespace(recipe="fast", batch_size=16, amp=False)  # --batch-size 16 --no-amp
-    settings = train_speed.recipe_settings(given)
+def test_bench_flags_given_win_over_the_recipe():
+    # The benchmarks layer their flags with 10_train_cifar10.py's own function.
+    fast = layer_settings({"recipe": "fast", "images": 64})  # --images: the benchmark's own, not a setting
+    assert fast.amp and fast.batch_size == 256
+    settings = layer_settings({"recipe": "fast", "batch_size": 16, "amp": False})  # --batch-size 16 --no-amp
     assert (settings.batch_size, settings.amp, settings.model) == (16, False, RECIPES["fast"]["model"])
 
 
