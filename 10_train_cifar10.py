@@ -41,11 +41,11 @@ from training.checkpoints import (
     save_checkpoint,
 )
 from training.data import cifar10_tensors, class_names, to_model_input
-from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device
+from training.device import amp_note, autocast, maybe_compile, pick_device
 from training.errors import UserError, run_main
 from training.evaluation import evaluate, evaluate_checkpoint, predict
 from training.models import MODELS, FastNet, dirac_init
-from training.optimizer import param_groups, set_learning_rates
+from training.optimizer import freeze_batchnorm_scales, make_optimizer, set_learning_rates
 from training.report import (
     NoWriter,
     Output,
@@ -92,13 +92,9 @@ def main(argv=None):
         torch.manual_seed(args.seed)
         model = MODELS[args.model]().to(device, memory_format=torch.channels_last)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-        optim = torch.optim.SGD(
-            param_groups(model, args),  # the notes' model.parameters(), in groups for --bn-bias-lr and the stem
-            lr=args.lr,
-            momentum=args.momentum,
-            nesterov=args.nesterov,
-            weight_decay=args.weight_decay,
-        )
+        if args.bn_bias_lr:  # BatchNorm's scales stay at 1; make_optimizer gives its biases --bn-bias-lr x --lr
+            freeze_batchnorm_scales(model)
+        optim = make_optimizer(model, args)  # SGD; each step's lr is set from --lr by set_learning_rates below
         progress = RunProgress()
         if checkpoint is None and args.dirac_init:
             dirac_init(model)
@@ -119,7 +115,7 @@ def main(argv=None):
         seconds_before = progress.seconds  # the earlier processes of a resumed run
         tested_model = average.model if average else model
         train_model = nn.parallel.DistributedDataParallel(model) if world > 1 else model
-        example = to_model_input(train_images[: args.batch_size], args.normalize, CHANNELS_LAST)
+        example = to_model_input(train_images[: args.batch_size], args.normalize, channels_last=True)
         train_model, note = maybe_compile(
             train_model, args.compile, device, example, train_labels[: len(example)], loss_fn
         )
@@ -166,7 +162,7 @@ def main(argv=None):
                         progress.seconds = seconds_before + time.perf_counter() - started
                         save_and_stop(model, optim, args, progress, sum_loss, checkpoint_dir, rank, average, classes)
                     set_learning_rates(optim, args, progress.global_step, total_steps, epoch)  # schedule, groups
-                    imgs = to_model_input(imgs, args.normalize, CHANNELS_LAST)
+                    imgs = to_model_input(imgs, args.normalize, channels_last=True)
                     with autocast(args.amp, device):
                         outputs = train_model(imgs)
                         result_loss = loss_fn(outputs, targets)

@@ -32,10 +32,10 @@ from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.train_speed import peak_memory_mb  # noqa: E402
 from training.data import to_model_input  # noqa: E402
-from training.device import CHANNELS_LAST, amp_active, autocast, maybe_compile  # noqa: E402
+from training.device import amp_active, autocast, maybe_compile  # noqa: E402
 from training.errors import run_main  # noqa: E402
 from training.models import MODELS  # noqa: E402
-from training.optimizer import make_optimizer  # noqa: E402
+from training.optimizer import freeze_batchnorm_scales, make_optimizer  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.settings import layer_settings, positive_int  # noqa: E402
 
@@ -126,9 +126,11 @@ def main():
     torch.manual_seed(0)
     model = MODELS[settings.model]().to(device, memory_format=torch.channels_last)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
+    if settings.bn_bias_lr:  # as 10_train_cifar10.py: BatchNorm's scales stay at 1
+        freeze_batchnorm_scales(model)
     optimizer = make_optimizer(model, settings)
     images = torch.randint(0, 256, (settings.batch_size, 3, 32, 32), dtype=torch.uint8)
-    x, y = to_model_input(images, settings.normalize, CHANNELS_LAST), torch.randint(0, 10, (settings.batch_size,))
+    x, y = to_model_input(images, settings.normalize, channels_last=True), torch.randint(0, 10, (settings.batch_size,))
     train_model, note = maybe_compile(model, settings.compile, device, x, y, loss_fn)
     print(f"{note}; {args.steps} profiled step{'s' if args.steps > 1 else ''} after {WARM_UP_STEPS} warm-up steps")
 

@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from nn_CIFAR10 import MyModel  # noqa: E402
 from training.augment import epoch_batches, epoch_generator  # noqa: E402
 from training.data import cifar10_tensors, pil_dataset, to_model_input  # noqa: E402
-from training.device import CHANNELS_LAST, amp_note, autocast, maybe_compile, pick_device  # noqa: E402
+from training.device import amp_note, autocast, maybe_compile, pick_device  # noqa: E402
 from training.errors import run_main  # noqa: E402
 from training.models import MODELS  # noqa: E402
-from training.optimizer import make_optimizer  # noqa: E402
+from training.optimizer import freeze_batchnorm_scales, make_optimizer  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.settings import Settings, add_data_flags, layer_settings, positive_int  # noqa: E402
 
@@ -65,7 +65,7 @@ def project_batches(device, settings: Settings):
     while True:
         generator = epoch_generator(0, epoch)
         for batch_images, batch_labels in epoch_batches(images, labels, settings.batch_size, generator):
-            yield to_model_input(batch_images, settings.normalize, CHANNELS_LAST), batch_labels
+            yield to_model_input(batch_images, settings.normalize, channels_last=True), batch_labels
         epoch += 1
 
 
@@ -158,6 +158,8 @@ def main():
     # 10_train_cifar10.py's model, loss and optimizer for --recipe (the notes': MyModel, CrossEntropyLoss, SGD lr 0.01)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
     project_model = MODELS[settings.model]().to(device, memory_format=torch.channels_last)
+    if settings.bn_bias_lr:  # as 10_train_cifar10.py: BatchNorm's scales stay at 1
+        freeze_batchnorm_scales(project_model)
     project_optimizer = make_optimizer(project_model, settings)
     reference_data, project_data = reference_batches(settings, reference_batch), project_batches(device, settings)
     started = time.perf_counter()

@@ -1,6 +1,7 @@
-"""Where the run trains (cuda, mps or cpu), and what speeds it up there: channels_last memory,
-bf16 autocast (--amp: CUDA, and CPUs with native bf16 such as Intel's AMX) and torch.compile (--compile),
-which falls back to eager if it fails."""
+"""Where the run trains (cuda, mps or cpu), and what speeds it up there: bf16 autocast (--amp: CUDA, and CPUs
+with native bf16 such as Intel's AMX) and torch.compile (--compile), which falls back to eager if it fails.
+The model and every batch are always in channels_last (NHWC) memory, for faster convolutions on CPU and
+CUDA (bench/train_speed.py); there is no flag for it: 10_train_cifar10.py asks for it where it makes them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import time
 import torch
 
 from training.errors import UserError, error_summary
-
-CHANNELS_LAST = True  # NHWC memory layout: faster convolutions on CPU and CUDA (bench/train_speed.py)
 
 
 def pick_device(name: str = "auto", rank: int = 0, world: int = 1) -> torch.device:

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from training.checkpoints import restore_model
 from training.data import cifar10_tensors, class_names, to_model_input
-from training.device import CHANNELS_LAST, autocast, pick_device
+from training.device import autocast, pick_device
 from training.distributed import all_reduce_sum
 from training.errors import UserError
 from training.models import MODELS
@@ -50,7 +50,7 @@ def evaluate(model, images, labels, settings, device, tta: bool = False, rank: i
     totals = torch.zeros(3, device=device, dtype=torch.float64)  # loss sum, correct, count
     per_class = torch.zeros(2, 10, device=device, dtype=torch.float64)  # correct, count
     for start in range(0, len(labels), 1000):
-        x = to_model_input(images[start : start + 1000], settings.normalize, CHANNELS_LAST)
+        x = to_model_input(images[start : start + 1000], settings.normalize, channels_last=True)
         y = labels[start : start + 1000]
         with autocast(settings.amp, device):
             logits = tta_logits(model, x, settings.tta_crops) if tta else model(x).float()
@@ -68,7 +68,7 @@ def evaluate(model, images, labels, settings, device, tta: bool = False, rank: i
 @torch.inference_mode()
 def predict(model, images, normalize: bool) -> torch.Tensor:
     model.eval()
-    return model(to_model_input(images, normalize, CHANNELS_LAST)).argmax(1)
+    return model(to_model_input(images, normalize, channels_last=True)).argmax(1)
 
 
 def evaluate_checkpoint(settings, checkpoint: dict) -> None:

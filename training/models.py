@@ -133,3 +133,7 @@ MODELS = {
     "fastnet-wide": FastNetWide,
     "fastnet-gpu": FastNetGPU,
 }
+# What the flags that act on a part of a model ask of it (tests/tool/test_recipe_switches.py holds these
+# against the models themselves): --bn-bias-lr acts on BatchNorm2d layers, --stem-bias-epochs on FastNet's stem.
+BATCHNORM_MODELS = {"mymodel-bn", "fastnet", "fastnet-wide", "fastnet-gpu"}
+STEM_MODELS = {"fastnet", "fastnet-wide", "fastnet-gpu"}

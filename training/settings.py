@@ -14,12 +14,11 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from torch import nn
-
 from training.checkpoints import check_resumable, load_checkpoint
 from training.errors import UserError
-from training.models import MODELS
-from training.recipes import RECIPES, SCHEDULES, lr_factor
+from training.models import BATCHNORM_MODELS, MODELS, STEM_MODELS
+from training.optimizer import SCHEDULES, lr_factor
+from training.recipes import RECIPES
 
 
 @dataclass
@@ -38,7 +37,7 @@ class Settings:
     augment_padding: int = 4
     normalize: bool = False
     tta: bool = False
-    # the airbench ideas, each off by default (README: "Time to accuracy")
+    # the airbench ideas, each off by default (bench/README.md: "Time to accuracy")
     ema: float = 0.0
     bn_bias_lr: float = 0.0
     dirac_init: bool = False
@@ -334,9 +333,9 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         raise UserError("--flip alternate mirrors the --augment images; add --augment")
     if given.get("tta_crops") and not settings.tta:
         raise UserError("--tta-crops adds views to --tta; add --tta")
-    if "stem_bias_epochs" in given and settings.stem_bias_epochs and not settings.model.startswith("fastnet"):
+    if "stem_bias_epochs" in given and settings.stem_bias_epochs and settings.model not in STEM_MODELS:
         raise UserError(f"--stem-bias-epochs is for the fastnet models' whitening stem (the model is {settings.model})")
-    if "bn_bias_lr" in given and settings.bn_bias_lr and not has_batchnorm(settings.model):
+    if "bn_bias_lr" in given and settings.bn_bias_lr and settings.model not in BATCHNORM_MODELS:
         raise UserError(f"--bn-bias-lr trains BatchNorm's biases, and {settings.model} has no BatchNorm")
     if settings.nesterov and settings.momentum <= 0:
         if "nesterov" in given:
@@ -390,10 +389,6 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def has_batchnorm(model_name: str) -> bool:
-    return any(isinstance(module, nn.BatchNorm2d) for module in MODELS[model_name]().modules())
-
-
 def describe(settings: Settings) -> str:
     """The run's recipe in one line, for the header a run prints: what trains, how, and which switches
     (a recipe's switch that the model has nothing for is left out)."""
@@ -412,12 +407,12 @@ def describe(settings: Settings) -> str:
     extras = {
         "normalize": settings.normalize,
         f"EMA {settings.ema:g}": settings.ema,
-        f"BN bias lr x{settings.bn_bias_lr:g}": settings.bn_bias_lr and has_batchnorm(settings.model),
+        f"BN bias lr x{settings.bn_bias_lr:g}": settings.bn_bias_lr and settings.model in BATCHNORM_MODELS,
         "Dirac init": settings.dirac_init,
         f"stem bias frozen after {plural(settings.stem_bias_epochs, 'epoch')}": 0
         < settings.stem_bias_epochs
         < settings.epochs
-        and settings.model.startswith("fastnet"),
+        and settings.model in STEM_MODELS,
         f"TTA ({tta_views(settings)} views)": settings.tta,
         "amp": settings.amp,
     }

@@ -25,8 +25,8 @@ from training.device import amp_active, amp_note, autocast, cpu_has_bf16
 from training.errors import UserError
 from training.evaluation import evaluate, tta_logits
 from training.models import MODELS, FastNet, dirac_init
-from training.optimizer import param_groups, set_learning_rates
-from training.recipes import RECIPES, lr_factor
+from training.optimizer import freeze_batchnorm_scales, lr_factor, param_groups, set_learning_rates
+from training.recipes import RECIPES
 from training.settings import Settings, describe, parse_settings
 
 TRAIN = "10_train_cifar10.py"
@@ -324,11 +324,14 @@ def test_param_groups_split_batchnorm_biases_and_the_stem_bias():
     model = FastNet()
     settings = Settings(model="fastnet", lr=0.2, weight_decay=5e-4, bn_bias_lr=8.0, stem_bias_epochs=2)
     settings.schedule = "onecycle"
+    batchnorms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(batchnorms) == 6
+    param_groups(model, settings)
+    assert all(m.weight.requires_grad for m in batchnorms), "param_groups leaves the model as it is"
+    freeze_batchnorm_scales(model)
     groups = param_groups(model, settings)
     by_name = {group["name"]: group for group in groups}
     assert list(by_name) == ["weights", "batchnorm biases", "stem bias"]
-    batchnorms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-    assert len(batchnorms) == 6
     assert all(not m.weight.requires_grad and torch.equal(m.weight, torch.ones_like(m.weight)) for m in batchnorms)
     assert [id(p) for p in by_name["batchnorm biases"]["params"]] == [id(m.bias) for m in batchnorms]
     assert [id(p) for p in by_name["stem bias"]["params"]] == [id(model.stem.bias)]

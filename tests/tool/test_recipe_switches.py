@@ -11,8 +11,8 @@ from conftest import assert_ok, run_in_process
 from nn_CIFAR10 import MyModel
 from training.augment import augment_images
 from training.data import CIFAR10_MEAN, CIFAR10_STD, cifar10_tensors, to_model_input
-from training.models import MODELS, FastNet
-from training.recipes import lr_factor
+from training.models import BATCHNORM_MODELS, MODELS, STEM_MODELS, FastNet
+from training.optimizer import lr_factor
 
 
 def test_augmentation_keeps_shapes_and_labels_and_changes_pixels():
@@ -62,9 +62,12 @@ def test_schedules_rise_then_fall(schedule):
 def test_every_model_maps_a_batch_to_ten_logits():
     batch = torch.randn(4, 3, 32, 32)
     for name, model_class in MODELS.items():
-        assert model_class()(batch).shape == (4, 10), name
+        model = model_class()
+        assert model(batch).shape == (4, 10), name
+        has_batchnorm = any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+        assert (name in BATCHNORM_MODELS) == has_batchnorm, f"{name}: BATCHNORM_MODELS says otherwise"
+        assert (name in STEM_MODELS) == isinstance(model, FastNet), f"{name}: STEM_MODELS says otherwise"
     assert sum(p.numel() for p in MyModel().parameters()) == 145_578, "the notes' model stays as it is"
-    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in FastNet().modules())
 
 
 def test_label_smoothing_changes_the_training_loss_only(tmp_path):
