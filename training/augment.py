@@ -27,6 +27,16 @@ def epoch_batches(images, labels, batch_size: int, generator, rank: int = 0, wor
         yield batch_images[rank::world_size], batch_labels[rank::world_size]
 
 
+def epoch_images(images: torch.Tensor, settings, generator: torch.Generator, epoch: int) -> torch.Tensor:
+    """The training images of one epoch: with --augment every image cropped (by up to --augment-padding
+    pixels) and mirrored anew, by random halves or, with --flip alternate, by alternating_flips; without
+    it the images as they are."""
+    if not settings.augment:
+        return images
+    flips = alternating_flips(len(images), settings.seed, epoch) if settings.flip == "alternate" else None
+    return augment_images(images, generator, settings.augment_padding, flips)
+
+
 def alternating_flips(n: int, seed: int, epoch: int) -> torch.Tensor:
     """--flip alternate: which of n images to mirror this epoch. A random half in the first epoch (drawn
     from the seed alone), then every image the other way round from one epoch to the next: each image is

@@ -23,6 +23,7 @@ import torch
 
 from training.errors import UserError, error_summary
 from training.models import MODELS
+from training.report import plural
 
 CHECKPOINT_FORMAT = "pytorch-notes-cifar10-checkpoint/3"  # 3: optimizer groups, "ema"
 
@@ -57,6 +58,16 @@ class RunProgress:
     def from_dict(cls, saved: dict) -> RunProgress:
         return cls(**{**saved, "history": [EpochRecord(**record) for record in saved["history"]]})
 
+    def end_epoch(self, record: EpochRecord, class_accuracy: list[float | None]) -> bool:
+        """Record a finished epoch (the next one starts at its step 0); True when its test accuracy is the
+        best of the run so far."""
+        self.history.append(record)
+        self.epochs_done, self.step_in_epoch, self.partial_loss_sum = record.epoch, 0, 0.0
+        self.class_accuracy = class_accuracy
+        improved = record.test_accuracy > self.best_accuracy
+        self.best_accuracy = max(self.best_accuracy, record.test_accuracy)
+        return improved
+
 
 def atomic_torch_save(obj, path) -> None:
     """torch.save to a temporary file, then rename: a crash or kill never leaves a half-written file."""
@@ -75,9 +86,10 @@ def atomic_torch_save(obj, path) -> None:
 
 def save_checkpoint(path, model, optimizer, settings, progress: RunProgress, average=None, classes=None) -> None:
     """`average`: the --ema WeightAverage, saved beside the trained weights (None without --ema);
-    `classes`: the names of the labels, in order (default: CIFAR-10's)."""
+    `classes`: the names of the labels, in order (default: CIFAR-10's). Makes the folder if needed."""
     from training.data import CIFAR10_CLASSES  # here: training.data imports this module
 
+    check_output_folder(Path(path).parent, "--checkpoint-dir", create=True)
     atomic_torch_save(
         {
             "format": CHECKPOINT_FORMAT,
@@ -309,3 +321,10 @@ def run_folders(settings, check: bool = True) -> tuple[Path, Path]:
 
 def resume_command(checkpoint_dir: Path) -> str:
     return f"python 10_train_cifar10.py --resume {checkpoint_dir / 'last.pt'}"
+
+
+def stopped_lines(checkpoint_dir: Path, progress: RunProgress) -> str:
+    """What a run stopped between two steps (Ctrl-C, a closed pipe) says after saving last.pt."""
+    epoch, step = progress.epochs_done + 1, progress.step_in_epoch
+    where = f"in epoch {epoch} after step {step}" if step else f"after {plural(epoch - 1, 'epoch')}"
+    return f"\nstopped {where}: saved {checkpoint_dir / 'last.pt'}\nresume with: {resume_command(checkpoint_dir)}"

@@ -9,14 +9,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from training import report
 from training.checkpoints import restore_model
 from training.data import cifar10_tensors, class_names, to_model_input
 from training.device import autocast, pick_device
 from training.distributed import all_reduce_sum
 from training.errors import UserError
 from training.models import MODELS
-from training.report import per_class_table
-from training.settings import plural
+from training.report import per_class_table, plural, tta_views
 
 
 @torch.inference_mode()
@@ -39,7 +39,7 @@ def tta_logits(model, x: torch.Tensor, crops: bool = False) -> torch.Tensor:
 
 
 @torch.inference_mode()  # no autograd graph: without it every test batch's graph stays alive in `totals`
-def evaluate(model, images, labels, settings, device, tta: bool = False, rank: int = 0, world: int = 1):
+def evaluate(model, images, labels, settings, *, device, tta: bool = False, rank: int = 0, world: int = 1):
     """(test loss, accuracy, per-class accuracy list: None for a class without test images). Under
     torchrun each process tests its share and the sums are added up. tta (test-time augmentation): average
     each image's logits over the views of tta_logits (the mirror image, and with --tta-crops one-pixel
@@ -66,9 +66,13 @@ def evaluate(model, images, labels, settings, device, tta: bool = False, rank: i
 
 
 @torch.inference_mode()
-def predict(model, images, normalize: bool) -> torch.Tensor:
+def predictions_image(model, images, labels, settings, classes) -> torch.Tensor:
+    """TensorBoard's test/predictions: 16 test images spread over the split (so every class shows), each
+    with the model's guess and the true class (report.labelled_predictions)."""
     model.eval()
-    return model(to_model_input(images, normalize, channels_last=True)).argmax(1)
+    shown = torch.linspace(0, len(labels) - 1, 16, device=labels.device).long()
+    predicted = model(to_model_input(images[shown], settings.normalize, channels_last=True)).argmax(1)
+    return report.labelled_predictions(images[shown], labels[shown], predicted, classes)
 
 
 def evaluate_checkpoint(settings, checkpoint: dict) -> None:
@@ -92,11 +96,11 @@ def evaluate_checkpoint(settings, checkpoint: dict) -> None:
         f"checkpoint {path}: {checkpoint['model_name']} after {plural(progress['epochs_done'], 'epoch')} of run "
         f"{checkpoint['settings'].get('run_name')}; weights: {weights}\ndata: {len(labels)} test images from {source}"
     )
-    loss, accuracy, class_accuracy = evaluate(model, images, labels, settings, device)
+    loss, accuracy, class_accuracy = evaluate(model, images, labels, settings, device=device)
     saved = progress["history"][-1]["test_accuracy"] if progress["history"] else None
     when_saved = f" (the run measured {100 * saved:.2f}%)" if saved is not None else ""
     print(f"test loss {loss:.4f}  test accuracy {100 * accuracy:.2f}%{when_saved}")
     if settings.tta:
-        _, tta_accuracy, class_accuracy = evaluate(model, images, labels, settings, device, tta=True)
-        print(f"test accuracy with TTA over {6 if settings.tta_crops else 2} views {100 * tta_accuracy:.2f}%")
+        _, tta_accuracy, class_accuracy = evaluate(model, images, labels, settings, device=device, tta=True)
+        print(f"test accuracy with TTA over {tta_views(settings)} views {100 * tta_accuracy:.2f}%")
     print(per_class_table(class_accuracy, classes))

@@ -51,13 +51,14 @@ class ProgressLine:
         tenth = max(1, math.ceil(self.total / 10))
         return (done // tenth + 1) * tenth
 
-    def update(self, describe=None) -> None:
-        """One more step done; `describe()` (called only when a plain line is due) adds e.g. the loss."""
+    def update(self, loss: torch.Tensor | None = None) -> None:
+        """One more step done. `loss`, the step's loss on the device, is shown in the plain line every ~10%:
+        only then is it read, which waits for the device (a host sync)."""
         self.done += 1
         if self.bar is not None:
             self.bar.update(1)
         elif not self.quiet and self.done >= self.next_line and self.done < self.total:
-            extra = f"  {describe()}" if describe else ""
+            extra = f"  loss {loss.item():.3f}" if loss is not None else ""
             print(f"{self.desc}: {100 * self.done // self.total}% ({self.done}/{self.total}){extra}", file=sys.stderr)
             sys.stderr.flush()
             self.next_line = self._next_tenth(self.done)
@@ -76,6 +77,84 @@ class ProgressLine:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def tta_views(settings) -> int:
+    """How many views of each image --tta averages (evaluation.tta_logits): the image and its mirror image,
+    and with --tta-crops two shifted pairs more."""
+    return 6 if settings.tta_crops else 2
+
+
+def data_line(device, world: int, train_count: int, test_count: int, seconds: float) -> str:
+    """The first line a run prints: where it trains and on how many images."""
+    processes = f" x {world} processes" if world > 1 else ""
+    return f"device: {device}{processes}; data: {train_count} train / {test_count} test images ({seconds:.1f}s to load)"
+
+
+def epoch_line(record, epochs: int) -> str:
+    """The line each epoch prints (`record`: its checkpoints.EpochRecord)."""
+    tta = f" ({100 * record.test_accuracy_tta:.2f}% with TTA)" if record.test_accuracy_tta is not None else ""
+    return (
+        f"epoch {record.epoch}/{epochs}  train loss {record.train_loss:.4f} (sum {record.train_loss_sum:.1f})  "
+        f"test loss {record.test_loss:.4f}  test accuracy {100 * record.test_accuracy:.2f}%{tta}  "
+        f"{record.train_images_per_sec:.0f} img/s  {record.seconds:.1f}s"
+    )
+
+
+def log_epoch(writer, record) -> None:
+    """The epoch's figures as TensorBoard scalars, at step = the epoch's number."""
+    writer.add_scalar("test/loss", record.test_loss, record.epoch)
+    writer.add_scalar("test/accuracy", record.test_accuracy, record.epoch)
+    writer.add_scalar("train/epoch_loss", record.train_loss, record.epoch)
+    writer.add_scalar("train/images_per_sec", record.train_images_per_sec, record.epoch)
+
+
+# TensorBoard's HPARAMS tab: the settings that change what is learned.
+HPARAMS = ("recipe", "model", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "label_smoothing")
+HPARAMS += ("schedule", "seed", "augment", "augment_padding", "normalize", "tta", "tta_crops", "amp")
+HPARAMS += ("ema", "bn_bias_lr", "dirac_init", "flip", "stem_bias_epochs")
+
+
+def report_run(writer, settings, progress, classes, predictions: torch.Tensor) -> str:
+    """The end of a run (`progress`: its checkpoints.RunProgress) in TensorBoard: the per-class table (TEXT),
+    the labelled `predictions` image (IMAGES) and, once the run has trained all its epochs, the settings
+    beside the results (HPARAMS). Returns the final accuracy and the same table, to print."""
+    final, table = progress.history[-1], per_class_table(progress.class_accuracy, classes)
+    writer.add_text("test/per_class_accuracy", "    " + table.replace("\n", "\n    "), final.epoch)
+    writer.add_image("test/predictions", predictions, final.epoch)
+    if final.epoch == settings.epochs:
+        hparams = {key: getattr(settings, key) for key in HPARAMS}
+        accuracy_tta = final.test_accuracy if final.test_accuracy_tta is None else final.test_accuracy_tta
+        results = {"hparam/test_accuracy": final.test_accuracy, "hparam/test_loss": final.test_loss}
+        writer.add_hparams(hparams, {**results, "hparam/test_accuracy_tta": accuracy_tta}, run_name=".")
+    tta = (
+        f", {100 * final.test_accuracy_tta:.2f}% with TTA over {tta_views(settings)} views"
+        if final.test_accuracy_tta is not None
+        else ""
+    )
+    return f"\ntest accuracy {100 * final.test_accuracy:.2f}%{tta} after {plural(final.epoch, 'epoch')}\n{table}"
+
+
+def run_metrics(settings, progress, classes, device, world: int) -> dict:
+    """--metrics-json: the last epoch's figures, the run's totals (`seconds`: every process of the run, up to
+    its last checkpoint) and every epoch's record (`progress`: the checkpoints.RunProgress)."""
+    final = progress.history[-1]
+    rates = [record.train_images_per_sec for record in progress.history]
+    return {
+        **{k: v for k, v in vars(final).items() if k not in ("epoch", "seconds", "elapsed_seconds")},
+        "epochs": final.epoch,
+        "per_class_accuracy": dict(zip(classes, progress.class_accuracy)),
+        "seconds": progress.seconds,
+        "train_images_per_sec": sum(rates) / len(rates),
+        "device": str(device),
+        "world_size": world,
+        "run_name": settings.run_name,
+        "history": [vars(record) for record in progress.history],
+    }
 
 
 def per_class_table(class_accuracy, classes) -> str:

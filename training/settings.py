@@ -19,6 +19,7 @@ from training.errors import UserError
 from training.models import BATCHNORM_MODELS, MODELS, STEM_MODELS
 from training.optimizer import SCHEDULES, lr_factor
 from training.recipes import RECIPES
+from training.report import plural, tta_views
 
 
 @dataclass
@@ -217,7 +218,7 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     group.add_argument(
         "--log-every",
         type=positive_int,
-        help=f"log the train loss to TensorBoard every N steps (the loop's only host sync; default: {d.log_every})",
+        help=f"log the train loss to TensorBoard every N steps (each log waits for the device; default: {d.log_every})",
     )
     group.add_argument("--metrics-json", metavar="PATH", help="write the final metrics as JSON here")
     group.add_argument("--resume", metavar="PATH", help=f"continue a run from its checkpoint, e.g. {EXAMPLE}")
@@ -350,6 +351,23 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
     return settings, checkpoint
 
 
+def resume_notes(checkpoint: dict, settings: Settings, progress, classes, steps_per_epoch: int) -> str:
+    """The lines a resumed run prints before it goes on (`progress`: the RunProgress restored from `checkpoint`):
+    where it stands, each setting given a new value now, labels that now mean other classes, and a jump of
+    the learning rate where --epochs or --schedule changed."""
+    done = plural(progress.epochs_done, "epoch") + " done"
+    if progress.step_in_epoch:  # stopped mid-epoch (Ctrl-C): the next step is the one after it
+        done += f", and epoch {progress.epochs_done + 1} up to step {progress.step_in_epoch}"
+    notes = [f"resuming run {settings.run_name} from {settings.resume}: {done}"]
+    if changes := resume_changes(checkpoint["settings"], settings):
+        notes.append(f"changed now: {changes}")
+    if checkpoint.get("classes", list(classes)) != list(classes):
+        notes.append(f"note: the labels now mean {', '.join(classes)} (the run had {', '.join(checkpoint['classes'])})")
+    if note := lr_jump_note(checkpoint["settings"], settings, progress.global_step, steps_per_epoch):
+        notes.append(note)
+    return "\n".join(notes)
+
+
 def resume_changes(saved: dict, settings: Settings) -> str:
     """What a resumed run does differently from its checkpoint, e.g. '--lr 0.01 → 0.02' ('' if nothing)."""
 
@@ -385,10 +403,6 @@ def lr_jump_note(saved: dict, settings: Settings, step: int, steps_per_epoch: in
     )
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def describe(settings: Settings) -> str:
     """The run's recipe in one line, for the header a run prints: what trains, how, and which switches
     (a recipe's switch that the model has nothing for is left out)."""
@@ -418,7 +432,3 @@ def describe(settings: Settings) -> str:
     }
     recipe = f"--recipe {settings.recipe}: " if settings.recipe != "notes" else ""
     return recipe + ", ".join(parts + [name for name, on in extras.items() if on])
-
-
-def tta_views(settings: Settings) -> int:
-    return 6 if settings.tta_crops else 2

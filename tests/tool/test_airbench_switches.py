@@ -142,8 +142,8 @@ def test_ema_weights_are_saved_and_are_what_the_run_tests(ema_run):
     images, labels = cifar10_tensors(FAKE, train=False)
     settings = Settings(**saved["settings"])
     cpu = torch.device("cpu")
-    ema_loss, ema_accuracy, _ = evaluate(fresh("mymodel-bn", averaged), images, labels, settings, cpu)
-    raw_loss, _, _ = evaluate(fresh("mymodel-bn", raw), images, labels, settings, cpu)
+    ema_loss, ema_accuracy, _ = evaluate(fresh("mymodel-bn", averaged), images, labels, settings, device=cpu)
+    raw_loss, _, _ = evaluate(fresh("mymodel-bn", raw), images, labels, settings, device=cpu)
     assert ema_loss != pytest.approx(raw_loss, rel=1e-3), "the two sets of weights test differently"
 
     metrics = json.loads((workdir / "whole.json").read_text())
@@ -180,7 +180,7 @@ def test_resume_restores_the_average_and_its_update_count(ema_run):
         assert_clean_error(train_here(workdir, "--resume", str(last), "--ema", ema), "--ema", "cannot change")
     images, labels = cifar10_tensors(FAKE, train=False)
     settings, cpu = Settings(**halfway["settings"]), torch.device("cpu")
-    loss, _, _ = evaluate(fresh("mymodel-bn", halfway["ema"]["model"]), images, labels, settings, cpu)
+    loss, _, _ = evaluate(fresh("mymodel-bn", halfway["ema"]["model"]), images, labels, settings, device=cpu)
     assert halfway["progress"]["history"][0]["test_loss"] == pytest.approx(loss, rel=1e-6), (
         "each epoch tests the average"
     )
@@ -309,7 +309,7 @@ def test_evaluate_uses_the_six_views_only_with_tta_crops():
     cpu = torch.device("cpu")
     for crops, views in ((False, 2), (True, 6)):
         model = Recorder(32)
-        _, accuracy, _ = evaluate(model, images, labels, Settings(tta=True, tta_crops=crops), cpu, tta=True)
+        _, accuracy, _ = evaluate(model, images, labels, Settings(tta=True, tta_crops=crops), device=cpu, tta=True)
         assert len(model.seen) == views, "one batch of 300 images, each view once"
         x = model.seen[0]
         expected = tta_logits(Recorder(32), x, crops)

@@ -38,7 +38,7 @@ def test_evaluation_builds_no_autograd_graph(tta):
     model.register_forward_hook(lambda module, inputs, output: outputs_need_grad.append(output.requires_grad))
     images = torch.randint(0, 256, (30, 3, 32, 32), dtype=torch.uint8)
     labels = torch.arange(30) % 10
-    loss, accuracy, per_class = evaluate(model, images, labels, Settings(), torch.device("cpu"), tta)
+    loss, accuracy, per_class = evaluate(model, images, labels, Settings(), device=torch.device("cpu"), tta=tta)
     assert outputs_need_grad and not any(outputs_need_grad)
     assert isinstance(loss, float) and len(per_class) == 10
 
