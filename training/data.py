@@ -63,7 +63,8 @@ def pil_dataset(source, train: bool, transform=None) -> Dataset:
     if source.image_folder:
         from torchvision.datasets import ImageFolder
 
-        return ImageFolder(str(check_image_folder(source.image_folder, "train" if train else "test")), transform)
+        folder = str(check_image_folder(source.image_folder, "train" if train else "test"))
+        return ImageFolder(folder, transform, loader=open_rgb)  # 16-bit images as the tool decodes them
     return torchvision_cifar10(source.data_root, train, transform)
 
 
@@ -250,6 +251,11 @@ def to_rgb(image: Image.Image) -> Image.Image:
         grey = (np.asarray(image, dtype=np.float64) / 257).round().clip(0, 255).astype(np.uint8)
         image = Image.fromarray(grey)
     return image.convert("RGB")
+
+
+def open_rgb(path) -> Image.Image:
+    with Image.open(path) as image:
+        return to_rgb(image)
 
 
 class _DecodeFiles(Dataset):

@@ -130,3 +130,16 @@ def test_a_16_bit_grayscale_png_keeps_its_brightness(tmp_path):
     assert Image.open(path).mode == "I;16"
     images, _ = decode_images([(path, 0)])
     assert 120 <= images.float().mean() <= 136  # not white (255)
+
+
+def test_the_benchmarks_reference_reads_a_16_bit_png_as_the_tool_does(tmp_path):
+    from types import SimpleNamespace
+
+    from training.data import pil_dataset
+
+    for split in ("train", "test"):
+        (tmp_path / split / "grey").mkdir(parents=True)
+        Image.fromarray(np.full((32, 32), 32768, dtype=np.uint16)).save(tmp_path / split / "grey" / "x.png")
+    source = SimpleNamespace(fake_data=False, image_folder=str(tmp_path), data_root=None)
+    image, _ = pil_dataset(source, train=True)[0]
+    assert image.mode == "RGB" and 120 <= np.asarray(image).mean() <= 136  # not white (255)
