@@ -8,8 +8,8 @@ with torch.serialization.safe_globals. weights_only=False runs whatever the file
 
     python 11_save_load.py    # writes ./saved_models/mymodel_method1.pth, mymodel_method2.pth, tudui_method1.pth
 
-12_predict.py predicts with these files (and with the course's own); to test a training run's checkpoint on
-its data: python 10_train_cifar10.py --evaluate checkpoints/<run-name>/best.pt
+12_predict.py predicts with the two MyModel files (and with the course's own; tudui_method1.pth is no classifier);
+to test a training run's checkpoint on its data: python 10_train_cifar10.py --evaluate checkpoints/<run-name>/best.pt
 """
 
 import argparse
