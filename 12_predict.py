@@ -118,7 +118,7 @@ for image_path in args.images:
     image = transform(image)
     image = torch.reshape(image, (1, 3, 32, 32))
     with torch.no_grad():
-        output = model(image)
+        output = model(image)[:, : len(classes)]  # a run on fewer classes (--image-folder) has unused outputs
     probability = torch.softmax(output, dim=1).max().item()  # how sure: the share of the top class
     print(f'{image_path}: {classes[output.argmax(1).item()]} {100 * probability:.1f}%')
 sys.exit(2 if failed else 0)

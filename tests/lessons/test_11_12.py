@@ -189,6 +189,22 @@ def test_12_picks_the_newest_run_and_uses_what_it_tested(tmp_path):
     assert answers(result) == {PLANE: course_answer(average_of, PLANE, checkpoint["classes"], normalize=True)}
 
 
+def test_12_answers_with_a_class_of_a_run_on_fewer_classes(tmp_path):
+    model = sharpened(MyModel())
+    with torch.no_grad():
+        model.linear2.bias[2:] = 1000.0  # outputs 2..9, which a run on two classes never trains, win the argmax
+    path = save_run(tmp_path, "ab", model, 0.5, image_folder="ants_bees")
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["classes"] = ["ants", "bees"]
+    torch.save(checkpoint, path)
+
+    result = run_in_process("12_predict.py", PLANE, cwd=tmp_path)
+    assert_ok(result)
+    with torch.no_grad():
+        model.linear2.bias[2:] = -1000.0  # the same model with only the two trained outputs in the race
+    assert answers(result) == {PLANE: course_answer(model, PLANE, ["ants", "bees"])}
+
+
 def test_12_reads_a_run_of_another_model_with_the_training_folder(tmp_path):
     from training.models import MyModelBN
 
