@@ -109,6 +109,12 @@ def save_checkpoint(path, model, optimizer, settings, progress: RunProgress, ave
     )
 
 
+# What a run's checkpoint holds beyond the weights, said wherever another kind of file is passed.
+NEEDS = (
+    ": --resume and --evaluate take a run's checkpoints/<run-name>/last.pt or best.pt (optimizer, settings, progress)"
+)
+
+
 def load_checkpoint(path) -> dict:
     """torch.load(weights_only=True); anything that is not one of this tool's checkpoints is one clear error."""
     path = Path(path)
@@ -124,15 +130,20 @@ def load_checkpoint(path) -> dict:
         if "Unsupported global" in str(error):  # weights_only=True refuses pickled Python objects
             found = pickled_class(path)
             what = (
-                f"a pickled {found} object (a whole model saved with torch.save(model)?); save model.state_dict() "
-                "instead (11_save_load.py shows how)"
+                f"a pickled {found} object (a whole model saved with torch.save(model)?)"
                 if found
                 else "pickled Python objects, which torch.load(weights_only=True) refuses"
             )
-            raise UserError(f"{path} is not a checkpoint of 10_train_cifar10.py: it holds {what}") from None
+            raise UserError(f"{path} is not a checkpoint of 10_train_cifar10.py: it holds {what}{NEEDS}") from None
+        # torch's own message goes on to suggest weights_only=False: never for a file that is not ours
+        plain = isinstance(error, RuntimeError) and "Weights only load failed" not in str(error)  # e.g. a cut zip
+        reason = f" ({error_summary(error)})" if plain else ""
+        raise UserError(f"cannot read checkpoint {path}: it is truncated or not a checkpoint{reason}") from None
+    if isinstance(checkpoint, dict) and checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
         raise UserError(
-            f"cannot read checkpoint {path}: it is truncated or not a checkpoint ({error_summary(error)})"
-        ) from None
+            f"{path} holds only a model's weights (a state_dict, as 11_save_load.py saves), not a run{NEEDS}; "
+            "12_predict.py --checkpoint can use it"
+        )
     found = checkpoint.get("format", "") if isinstance(checkpoint, dict) else ""
     if found.startswith(CHECKPOINT_FORMAT.split("/")[0]) and found != CHECKPOINT_FORMAT:
         raise UserError(

@@ -92,6 +92,19 @@ def test_a_whole_model_pickle_says_what_it_is(tmp_path):
     assert_clean_error(train_here(tmp_path, "--resume", "whole.pt"), "whole model", "MyModel")
 
 
+def test_a_state_dict_says_it_holds_only_weights(tmp_path):
+    torch.save(MyModel().state_dict(), tmp_path / "weights.pth")  # what 11_save_load.py saves
+    for flag in ("--resume", "--evaluate"):
+        result = run_in_process(TRAIN, flag, "weights.pth", cwd=tmp_path)
+        assert_clean_error(result, "state_dict", "12_predict.py")
+
+
+def test_a_file_that_is_no_checkpoint_is_not_told_to_try_weights_only_false(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a checkpoint\n")
+    line = assert_clean_error(train_here(tmp_path, "--resume", "notes.txt"), "not a checkpoint")
+    assert "weights_only" not in line
+
+
 def unknown_model(checkpoint):
     checkpoint["model_name"] = checkpoint["settings"]["model"] = "resnet99"
 
