@@ -36,6 +36,8 @@ def cifar10_tensors(source, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     if source.fake_data:
         data, targets = fake_cifar10_arrays(train)
     elif source.image_folder:
+        for split in ("train", "test"):  # both splits checked before either is decoded (and cached)
+            check_image_folder(source.image_folder, split)
         return image_folder_tensors(check_image_folder(source.image_folder, "train" if train else "test"))
     else:
         dataset = torchvision_cifar10(source.data_root, train)

@@ -184,3 +184,13 @@ def test_output_piped_into_head_saves_and_says_how_to_resume(tmp_path):
 def test_evaluate_refuses_training_flags(stopped_run, tmp_path):
     path = copy_of(stopped_run, tmp_path)
     assert_clean_error(train_here(tmp_path, "--evaluate", str(path), "--lr", "0.1"), "--evaluate", "--lr")
+
+
+def test_an_image_folder_without_a_test_split_is_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "data" / "train" / "ants").mkdir(parents=True)
+    Image.new("RGB", (32, 32)).save(tmp_path / "data" / "train" / "ants" / "a.png")
+    result = run_in_process(TRAIN, "--image-folder", "data", "--device", "cpu", cwd=tmp_path)
+    assert_clean_error(result, "test")
+    assert not (tmp_path / "data" / ".tensor-cache").exists()  # nothing written into the learner's folder
