@@ -169,13 +169,14 @@ def main(argv=None):
                 finite(sum_loss / steps_per_epoch, args, epoch, steps_per_epoch - 1, DIVERGED_LOSS)  # before saving
 
                 # 测试步骤开始 / testing, without gradients
+                tested = dict(device=device, rank=rank, world=world, num_classes=len(classes))
                 test_loss, test_accuracy, class_accuracy = evaluate(
-                    tested_model, test_images, test_labels, args, device=device, rank=rank, world=world
+                    tested_model, test_images, test_labels, args, **tested
                 )
                 tta_accuracy = None
                 if args.tta and epoch + 1 == args.epochs:  # once, at the end: it doubles the cost of a test pass
                     _, tta_accuracy, class_accuracy = evaluate(
-                        tested_model, test_images, test_labels, args, device=device, tta=True, rank=rank, world=world
+                        tested_model, test_images, test_labels, args, tta=True, **tested
                     )
                 record = EpochRecord(
                     epoch=epoch + 1,

@@ -39,8 +39,11 @@ def tta_logits(model, x: torch.Tensor, crops: bool = False) -> torch.Tensor:
 
 
 @torch.inference_mode()  # no autograd graph: without it every test batch's graph stays alive in `totals`
-def evaluate(model, images, labels, settings, *, device, tta: bool = False, rank: int = 0, world: int = 1):
-    """(test loss, accuracy, per-class accuracy list: None for a class without test images). Under
+def evaluate(
+    model, images, labels, settings, *, device, tta: bool = False, rank: int = 0, world: int = 1, num_classes: int = 10
+):
+    """(test loss, accuracy, per-class accuracy list: None for a class without test images). The guess is
+    the best of the first num_classes outputs: an image folder with fewer classes leaves the rest unused. Under
     torchrun each process tests its share and the sums are added up. tta (test-time augmentation): average
     each image's logits over the views of tta_logits (the mirror image, and with --tta-crops one-pixel
     shifts too)."""
@@ -54,7 +57,7 @@ def evaluate(model, images, labels, settings, *, device, tta: bool = False, rank
         y = labels[start : start + 1000]
         with autocast(settings.amp, device):
             logits = tta_logits(model, x, settings.tta_crops) if tta else model(x).float()
-        hits = (logits.argmax(1) == y).double()
+        hits = (logits[:, :num_classes].argmax(1) == y).double()
         totals += torch.stack([loss_fn(logits, y).double(), hits.sum(), torch.tensor(len(y), device=device)])
         per_class[0].index_add_(0, y, hits)
         per_class[1].index_add_(0, y, torch.ones_like(hits))
@@ -71,7 +74,8 @@ def predictions_image(model, images, labels, settings, classes) -> torch.Tensor:
     with the model's guess and the true class (report.labelled_predictions)."""
     model.eval()
     shown = torch.linspace(0, len(labels) - 1, 16, device=labels.device).long()
-    predicted = model(to_model_input(images[shown], settings.normalize, channels_last=True)).argmax(1)
+    logits = model(to_model_input(images[shown], settings.normalize, channels_last=True))
+    predicted = logits[:, : len(classes)].argmax(1)  # only the run's classes (an image folder may have fewer)
     return report.labelled_predictions(images[shown], labels[shown], predicted, classes)
 
 
@@ -96,11 +100,13 @@ def evaluate_checkpoint(settings, checkpoint: dict) -> None:
         f"checkpoint {path}: {checkpoint['model_name']} after {plural(progress['epochs_done'], 'epoch')} of run "
         f"{checkpoint['settings'].get('run_name')}; weights: {weights}\ndata: {len(labels)} test images from {source}"
     )
-    loss, accuracy, class_accuracy = evaluate(model, images, labels, settings, device=device)
+    loss, accuracy, class_accuracy = evaluate(model, images, labels, settings, device=device, num_classes=len(classes))
     saved = progress["history"][-1]["test_accuracy"] if progress["history"] else None
     when_saved = f" (the run measured {100 * saved:.2f}%)" if saved is not None else ""
     print(f"test loss {loss:.4f}  test accuracy {100 * accuracy:.2f}%{when_saved}")
     if settings.tta:
-        _, tta_accuracy, class_accuracy = evaluate(model, images, labels, settings, device=device, tta=True)
+        _, tta_accuracy, class_accuracy = evaluate(
+            model, images, labels, settings, device=device, tta=True, num_classes=len(classes)
+        )
         print(f"test accuracy with TTA over {tta_views(settings)} views {100 * tta_accuracy:.2f}%")
     print(per_class_table(class_accuracy, classes))

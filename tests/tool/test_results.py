@@ -143,3 +143,20 @@ def test_the_benchmarks_reference_reads_a_16_bit_png_as_the_tool_does(tmp_path):
     source = SimpleNamespace(fake_data=False, image_folder=str(tmp_path), data_root=None)
     image, _ = pil_dataset(source, train=True)[0]
     assert image.mode == "RGB" and 120 <= np.asarray(image).mean() <= 136  # not white (255)
+
+
+def test_a_run_on_fewer_classes_guesses_only_among_them():
+    class Fixed(torch.nn.Module):  # the true class (0 or 1) scores 1, an output no class uses (7) scores 5
+        def forward(self, x):
+            logits = torch.zeros(len(x), 10)
+            logits[:, 7] = 5.0
+            logits[torch.arange(len(x)), x[:, 0, 0, 0].long()] = 1.0
+            return logits
+
+    labels = torch.tensor([0, 1, 1, 0])
+    images = labels.view(4, 1, 1, 1).expand(4, 3, 32, 32).to(torch.uint8).contiguous()
+    cpu = torch.device("cpu")
+    _, accuracy, per_class = evaluate(Fixed(), images * 255, labels, Settings(), device=cpu, num_classes=2)
+    assert accuracy == 1.0 and per_class[:2] == [1.0, 1.0]
+    _, accuracy, _ = evaluate(Fixed(), images * 255, labels, Settings(), device=cpu)  # all ten outputs: 7 wins
+    assert accuracy == 0.0
