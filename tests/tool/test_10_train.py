@@ -361,7 +361,7 @@ def test_bad_checkpoints(trained, tmp_path):
     finished = trained[0] / "checkpoints" / "r1" / "last.pt"  # 2 epochs of 2
     truncated = tmp_path / "truncated.pt"
     foreign = tmp_path / "foreign.pt"
-    torch.save({"weights": torch.ones(3)}, foreign)
+    torch.save({"weights": torch.ones(3), "epoch": 3}, foreign)  # a dict of our own, not a state_dict
     good = finished.read_bytes()
     truncated.write_bytes(good[: len(good) // 2])
     assert_clean_error(train_here(tmp_path, "--resume", str(truncated)), "truncated")
