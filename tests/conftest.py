@@ -66,12 +66,19 @@ def run_in_process(script: str, *args: str, cwd: Path) -> subprocess.CompletedPr
 
     For the quick paths (bad input, errors); the same run_main handles errors as in a subprocess.
     """
+    return run_with_globals(script, *args, cwd=cwd)[0]
+
+
+def run_with_globals(script: str, *args: str, cwd: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """run_in_process, and the script's module globals (its models, datasets ...) for the test to inspect."""
     argv = [str(ROOT / script), *map(str, args)]
+    found = {}
     old_argv, sys.argv = sys.argv, argv
     try:
-        return call_captured(lambda: runpy.run_path(str(ROOT / script), run_name="__main__"), cwd, argv)
+        result = call_captured(lambda: found.update(runpy.run_path(str(ROOT / script), run_name="__main__")), cwd, argv)
     finally:
         sys.argv = old_argv
+    return result, found
 
 
 def call_captured(function, cwd: Path, argv=()) -> subprocess.CompletedProcess:

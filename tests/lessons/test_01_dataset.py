@@ -1,14 +1,10 @@
 """01_dataset.py: the notes' MyDataset over data/train/ants and data/train/bees, --demo, ants + bees."""
 
-import contextlib
-import io
 import os
-import runpy
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import assert_clean_error, assert_ok, run_in_process, run_with_globals
 from PIL import Image
 from torch.utils.data import ConcatDataset
 
@@ -22,11 +18,9 @@ def run_lesson(workdir, monkeypatch):
     monkeypatch.chdir(workdir)
 
     def run(*args):
-        monkeypatch.setattr(sys, "argv", [SCRIPT, *args])
-        stdout = io.StringIO()
-        with contextlib.redirect_stdout(stdout):
-            names = runpy.run_path(str(ROOT / SCRIPT), run_name="__main__")
-        return names, stdout.getvalue()
+        result, names = run_with_globals(SCRIPT, *args, cwd=workdir)
+        assert_ok(result)
+        return names, result.stdout
 
     return run
 
@@ -73,10 +67,8 @@ def test_own_pictures_come_back_as_the_files_have_them(workdir, run_lesson):
     assert sorted(os.listdir(workdir / "data" / "train" / "ants")) == ["a.png", "b.png"]  # nothing drawn
 
 
-def test_no_pictures_is_one_line_naming_the_folders_and_demo(workdir, run_lesson):
-    with pytest.raises(SystemExit) as exit_:  # sys.exit(message): Python prints it to stderr, exit code 1
-        run_lesson()
-    message = exit_.value.code
-    assert message.startswith("error: ") and "\n" not in message
-    assert "data/train/ants" in message and "--demo" in message
+def test_no_pictures_is_one_line_naming_the_folders_and_demo(workdir):
+    result = run_in_process(SCRIPT, cwd=workdir)  # sys.exit(message): the message on stderr, exit code 1
+    assert result.returncode == 1
+    assert_clean_error(result, "data/train/ants", "--demo")
     assert not (workdir / "data").exists()

@@ -1,14 +1,9 @@
 """04_transforms.py: the notes' 3.1 and 3.2 transforms on the ants picture, and CIFAR10's transform= (FakeData)."""
 
-import contextlib
-import io
-import runpy
-import sys
-
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
+from conftest import assert_ok, run_with_globals
 from PIL import Image
 from torchvision import transforms
 
@@ -17,16 +12,13 @@ PICTURE = "data/train/ants/0013031.jpg"  # the notes' img_path
 
 
 @pytest.fixture
-def run_lesson(workdir, monkeypatch):
+def run_lesson(workdir):
     """Run the lesson with --fake-data in workdir, in this process; return its module globals and what it printed."""
-    monkeypatch.chdir(workdir)
 
     def run():
-        monkeypatch.setattr(sys, "argv", [SCRIPT, "--fake-data"])
-        stdout = io.StringIO()
-        with contextlib.redirect_stdout(stdout):
-            names = runpy.run_path(str(ROOT / SCRIPT), run_name="__main__")
-        return names, stdout.getvalue()
+        result, names = run_with_globals(SCRIPT, "--fake-data", cwd=workdir)
+        assert_ok(result)
+        return names, result.stdout
 
     return run
 

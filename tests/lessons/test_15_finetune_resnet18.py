@@ -2,13 +2,11 @@
 
 import math
 import re
-import runpy
-import sys
 
 import pytest
 import torch
 import torchvision
-from conftest import ROOT, all_tags, assert_ok, call_captured, read_tensorboard
+from conftest import all_tags, assert_ok, read_tensorboard, run_with_globals
 from torch import nn
 
 SCRIPT = "15_finetune_resnet18.py"
@@ -18,15 +16,8 @@ SCRIPT = "15_finetune_resnet18.py"
 def run(tmp_path_factory):
     """The lesson run on --fake-data with the random numbers seeded: (stdout, its globals, the folder)."""
     folder = tmp_path_factory.mktemp("finetune")
-    found = {}
-
-    def lesson():
-        torch.manual_seed(0)
-        found.update(runpy.run_path(str(ROOT / SCRIPT), run_name="__main__"))
-
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(sys, "argv", [str(ROOT / SCRIPT), "--fake-data"])
-        result = call_captured(lesson, folder)
+    torch.manual_seed(0)
+    result, found = run_with_globals(SCRIPT, "--fake-data", cwd=folder)
     assert_ok(result)
     return result.stdout, found, folder
 
