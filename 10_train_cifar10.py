@@ -27,8 +27,8 @@ from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
 from training import distributed
-from training.augment import epoch_batches, epoch_generator, epoch_images
-from training.averaging import WeightAverage
+from training.augment import epoch_batches, epoch_generator, epoch_image_size, epoch_images, resize_batch
+from training.averaging import Lookahead, WeightAverage
 from training.checkpoints import (
     CtrlC,
     EpochRecord,
@@ -43,7 +43,7 @@ from training.data import cifar10_tensors, class_names, to_model_input
 from training.device import amp_note, autocast, maybe_compile, pick_device
 from training.errors import STOPPED_EXIT, UserError, run_main
 from training.evaluation import evaluate, evaluate_checkpoint, predictions_image
-from training.models import MODELS, FastNet, dirac_init
+from training.models import MODELS, FastNet, dirac_init, set_batchnorm_momentum
 from training.optimizer import freeze_batchnorm_scales, make_optimizer, set_learning_rates
 from training.report import (
     NoWriter,
@@ -86,6 +86,7 @@ def main(argv=None):
         # 搭建神经网络, 损失函数, 优化器 / the model, the loss function, the optimizer (each switch named where it acts)
         torch.manual_seed(args.seed)
         model = MODELS[args.model]().to(device, memory_format=torch.channels_last)  # NHWC, as every batch below
+        set_batchnorm_momentum(model, args.bn_momentum)  # --bn-momentum (0.1, PyTorch's own, by default)
         loss = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
         if args.bn_bias_lr:  # BatchNorm's scales stay at 1; make_optimizer gives its biases --bn-bias-lr x --lr
             freeze_batchnorm_scales(model)
@@ -96,11 +97,12 @@ def main(argv=None):
             sample = torch.randperm(len(train_labels), generator=torch.Generator().manual_seed(args.seed))[:5000]
             model.whiten_stem(to_model_input(train_images[sample.to(device)], args.normalize))
         average = WeightAverage(model, args.ema) if args.ema else None  # --ema: what the tests evaluate
+        lookahead = Lookahead(model, args.lookahead) if args.lookahead else None  # --lookahead: a slow copy
         tested_model = average.model if average else model
         steps_per_epoch = math.ceil(len(train_labels) / args.batch_size)
         progress = RunProgress()
         if checkpoint is not None:  # --resume: weights, optimizer state, RNG and progress as the run saved them
-            progress = restore_run(checkpoint, args.resume, model, optim, device, average)
+            progress = restore_run(checkpoint, args.resume, model, optim, device, average, lookahead)
             say(resume_notes(checkpoint, args, progress, classes, steps_per_epoch))
         seconds_before = progress.seconds  # the earlier processes of a resumed run
         train_model = nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -124,9 +126,11 @@ def main(argv=None):
                 generator = epoch_generator(args.seed, epoch)  # the same batches after a resume
                 images = epoch_images(train_images, args, generator, epoch)  # --augment, --flip: new crops, flips
                 batches = epoch_batches(images, train_labels, args.batch_size, generator, rank, world, args.workers)
-                bar = ProgressLine(
-                    steps_per_epoch, f"epoch {epoch + 1}/{args.epochs}", progress.step_in_epoch, rank > 0
+                size = epoch_image_size(args, epoch, full_size=train_images.shape[-1])  # --resize-epochs
+                label = f"epoch {epoch + 1}/{args.epochs}" + (
+                    f" at {size}x{size}" if size < train_images.shape[-1] else ""
                 )
+                bar = ProgressLine(steps_per_epoch, label, progress.step_in_epoch, rank > 0)
                 sum_loss = torch.tensor(progress.partial_loss_sum, device=device)
                 epoch_started, seen = time.perf_counter(), 0
                 for step, data in enumerate(batches):
@@ -137,12 +141,15 @@ def main(argv=None):
                         progress.partial_loss_sum = distributed.mean(sum_loss)
                         progress.seconds = seconds_before + time.perf_counter() - started
                         if rank == 0:
-                            save_checkpoint(checkpoint_dir / "last.pt", model, optim, args, progress, average, classes)
+                            save_checkpoint(
+                                checkpoint_dir / "last.pt", model, optim, args, progress, average, classes, lookahead
+                            )
                             print(stopped_lines(checkpoint_dir, progress), file=sys.stderr, flush=True)
                         return STOPPED_EXIT
                     set_learning_rates(optim, args, progress.global_step, total_steps, epoch)  # --lr x --schedule
                     img, target = data
                     img = to_model_input(img, args.normalize, channels_last=True)  # uint8 -> floats, as ToTensor
+                    img = resize_batch(img, size)  # --resize-epochs: smaller images in the first epochs
                     with autocast(args.amp, device):  # --amp: bf16 where the device computes it natively
                         # 模型推理
                         output = train_model(img)
@@ -152,6 +159,8 @@ def main(argv=None):
                     optim.zero_grad()
                     result_loss.backward()
                     optim.step()
+                    if lookahead:  # every --lookahead steps, back toward the slow weights
+                        lookahead.update(model, progress.global_step + 1, total_steps)
                     if average:
                         average.update(model)
                     sum_loss += result_loss.detach()  # the notes' sum_loss, kept on the device: .item() would wait
@@ -195,7 +204,9 @@ def main(argv=None):
                 progress.seconds = seconds_before + time.perf_counter() - started
                 if rank == 0:  # 保存模型 / save: last.pt every epoch, best.pt when the accuracy improves
                     for name in ("last.pt", "best.pt") if improved else ("last.pt",):
-                        save_checkpoint(checkpoint_dir / name, model, optim, args, progress, average, classes)
+                        save_checkpoint(
+                            checkpoint_dir / name, model, optim, args, progress, average, classes, lookahead
+                        )
 
             if last_epoch < args.epochs:  # --stop-after N: N epochs now, the rest later
                 say(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
 
@@ -67,3 +68,23 @@ def augment_images(
                 out[chosen] = padded[chosen, :, dy : dy + size, dx : dx + size]
     out[flips] = out[flips].flip(-1)
     return out
+
+
+def epoch_image_size(settings, epoch: int, full_size: int = 32) -> int:
+    """--resize-epochs N: the side of the images that epoch `epoch` (from 0) trains on. Progressive resizing
+    (fast.ai's DAWNBench entries, 2018: "Now anyone can train Imagenet in 18 minutes"): the first N epochs
+    grow from --resize-from to full size in even steps (16, 20, 24, 28 for N = 4), the rest are full size.
+    A 24x24 step costs about half a 32x32 one; the last epochs at full size fit the network to the size it
+    is tested at."""
+    if epoch >= settings.resize_epochs:
+        return full_size
+    size = settings.resize_from + (full_size - settings.resize_from) * epoch / settings.resize_epochs
+    return min(full_size, 2 * round(size / 2))
+
+
+def resize_batch(images: torch.Tensor, size: int) -> torch.Tensor:
+    """The batch (floats, N x C x H x W) scaled down to size x size, antialiased (as PIL's resize), or as it is."""
+    if images.shape[-1] == size:
+        return images
+    resized = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return resized.contiguous(memory_format=torch.channels_last)

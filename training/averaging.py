@@ -37,3 +37,33 @@ class WeightAverage:
     def load_state_dict(self, saved: dict) -> None:
         self.model.load_state_dict(saved["model"])
         self.updates = saved["updates"]
+
+
+class Lookahead:
+    """--lookahead K: every K steps the trained weights take a step back toward a slow copy of themselves
+    (Zhang et al., 2019, "Lookahead Optimizer: k steps forward, 1 step back"), with airbench94's schedule
+    (legacy/airbench94.py in github.com/KellerJordan/cifar10-airbench): slow <- slow + (1 - d) (weights -
+    slow), then weights <- slow, where d = 0.95^K x progress^3 grows from 0 (no pull at all at first) to
+    0.95^K at the end, and the last step hands the model the slow weights. BatchNorm's running statistics
+    take part too; airbench pairs it with fast BatchNorm statistics (--bn-momentum 0.4), which its ablation
+    found lookahead needs."""
+
+    def __init__(self, model: nn.Module, every: int):
+        self.every = every
+        self.slow = [t.detach().clone() for t in model.state_dict().values() if t.is_floating_point()]
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, step: int, total_steps: int) -> None:
+        """After training step number `step` (from 1) of `total_steps`: a sync every K steps and at the end."""
+        if step % self.every and step < total_steps:
+            return
+        decay = 1.0 if step >= total_steps else 0.95**self.every * (step / total_steps) ** 3
+        current = [t for t in model.state_dict().values() if t.is_floating_point()]
+        torch._foreach_lerp_(self.slow, current, 1 - decay)
+        torch._foreach_copy_(current, self.slow)
+
+    def state_dict(self) -> dict:
+        return {"slow": self.slow}
+
+    def load_state_dict(self, saved: dict) -> None:
+        torch._foreach_copy_(self.slow, saved["slow"])

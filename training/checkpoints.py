@@ -84,8 +84,11 @@ def atomic_torch_save(obj, path) -> None:
         raise
 
 
-def save_checkpoint(path, model, optimizer, settings, progress: RunProgress, average=None, classes=None) -> None:
+def save_checkpoint(
+    path, model, optimizer, settings, progress: RunProgress, average=None, classes=None, lookahead=None
+) -> None:
     """`average`: the --ema WeightAverage, saved beside the trained weights (None without --ema);
+    `lookahead`: the --lookahead slow weights (None without it);
     `classes`: the names of the labels, in order (default: CIFAR-10's). Makes the folder if needed."""
     from training.data import CIFAR10_CLASSES  # here: training.data imports this module
 
@@ -97,6 +100,7 @@ def save_checkpoint(path, model, optimizer, settings, progress: RunProgress, ave
             "model_name": settings.model,
             "model": model.state_dict(),
             "ema": average.state_dict() if average else None,
+            "lookahead": lookahead.state_dict() if lookahead else None,
             "optimizer": optimizer.state_dict(),
             "settings": asdict(settings),
             "progress": asdict(progress),
@@ -210,7 +214,7 @@ def restore_model(model, checkpoint: dict, path, averaged: bool = False) -> str:
     return "the trained weights"
 
 
-def restore_run(checkpoint: dict, path, model, optimizer, device, average=None) -> RunProgress:
+def restore_run(checkpoint: dict, path, model, optimizer, device, average=None, lookahead=None) -> RunProgress:
     """Weights, optimizer state and RNG back from `checkpoint`. The optimizer keeps the settings it was
     built with now (lr, momentum, weight decay, Nesterov), so flags named when resuming take effect;
     only its per-parameter state (the momentum buffers) comes from the file."""
@@ -223,6 +227,11 @@ def restore_run(checkpoint: dict, path, model, optimizer, device, average=None) 
             average.load_state_dict(checkpoint["ema"])
         else:
             average.model.load_state_dict(model.state_dict())
+    if lookahead is not None:  # --lookahead turned on only now starts from the current weights
+        if checkpoint.get("lookahead"):
+            lookahead.load_state_dict(checkpoint["lookahead"])
+        else:
+            lookahead.slow = [t.detach().clone() for t in model.state_dict().values() if t.is_floating_point()]
     torch.set_rng_state(checkpoint["rng"]["torch"])
     if device.type == "cuda" and checkpoint["rng"]["cuda"]:
         torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from training.models import FastNet
+from training.muon import SGDMuon
 
 SCHEDULES = ("none", "onecycle", "cosine")
 
@@ -30,14 +31,19 @@ def param_groups(model: nn.Module, settings) -> list[dict]:
     the decay per step stays the same).
     FastNet's whitening stem bias gets a group of its own, which stops at epoch --stem-bias-epochs
     (`frozen_from_epoch`; None: never).
+    --muon LR: the trained convolution filters (4-D weights) in a group of their own, marked `muon`, which
+    SGDMuon steps with Muon at LR x the schedule instead of --lr.
     Each group carries `lr_scale`, its multiplier on --lr (see set_learning_rates), and a `name` for whoever
     reads a checkpoint's optimizer state.
     """
     bn_biases = [m.bias for m in model.modules() if isinstance(m, nn.BatchNorm2d)] if settings.bn_bias_lr else []
     stem_bias = [model.stem.bias] if isinstance(model, FastNet) else []
-    apart = {id(p) for p in bn_biases + stem_bias}
+    filters = [p for p in model.parameters() if p.requires_grad and p.dim() == 4] if settings.muon else []
+    apart = {id(p) for p in bn_biases + stem_bias + filters}
     weights = [p for p in model.parameters() if p.requires_grad and id(p) not in apart]
     groups = [{"params": weights, "name": "weights", "lr_scale": 1.0}]
+    if filters:
+        groups.append({"params": filters, "name": "filters (Muon)", "muon": True, "lr_scale": 1.0, "weight_decay": 0})
     if bn_biases:
         decay = settings.weight_decay / settings.bn_bias_lr
         groups.append(
@@ -51,9 +57,9 @@ def param_groups(model: nn.Module, settings) -> list[dict]:
 
 def make_optimizer(model: nn.Module, settings) -> torch.optim.SGD:
     """The notes' `torch.optim.SGD(model.parameters(), lr=0.01)` with the run's --lr, --momentum, --nesterov and
-    --weight-decay, over param_groups. The lr given here is only a start: set_learning_rates sets every
-    group's lr before each step."""
-    return torch.optim.SGD(
+    --weight-decay, over param_groups (SGDMuon with --muon: Muon for the filters, SGD for the rest). The lr
+    given here is only a start: set_learning_rates sets every group's lr before each step."""
+    return (SGDMuon if settings.muon else torch.optim.SGD)(
         param_groups(model, settings),
         lr=settings.lr,
         momentum=settings.momentum,
@@ -63,14 +69,16 @@ def make_optimizer(model: nn.Module, settings) -> torch.optim.SGD:
 
 
 def set_learning_rates(optimizer: torch.optim.Optimizer, settings, step: int, total_steps: int, epoch: int) -> None:
-    """Every group's lr for this step: --lr x lr_factor(--schedule) x the group's lr_scale; 0 once the group's
+    """Every group's lr for this step: --lr (--muon for the Muon group) x lr_factor(--schedule) x the group's
+    lr_scale; 0 once the group's
     frozen_from_epoch has come (the stem bias after --stem-bias-epochs: with lr 0, momentum and weight decay
     cannot move it either)."""
     factor = lr_factor(settings.schedule, step, total_steps)
     for group in optimizer.param_groups:
         frozen_from = group.get("frozen_from_epoch")
         frozen = frozen_from is not None and epoch >= frozen_from
-        group["lr"] = 0.0 if frozen else settings.lr * factor * group.get("lr_scale", 1.0)
+        base = settings.muon if group.get("muon") else settings.lr
+        group["lr"] = 0.0 if frozen else base * factor * group.get("lr_scale", 1.0)
 
 
 def lr_factor(schedule: str, step: int, total_steps: int) -> float:

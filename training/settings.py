@@ -45,6 +45,12 @@ class Settings:
     flip: str = "random"
     tta_crops: bool = False
     stem_bias_epochs: int = 0
+    # faster on a CPU, each off by default (bench/README.md: "Time to accuracy, second step")
+    muon: float = 0.0
+    lookahead: int = 0
+    bn_momentum: float = 0.1
+    resize_epochs: int = 0
+    resize_from: int = 16
     recipe: str = "notes"
     seed: int = 0
     # data
@@ -69,7 +75,8 @@ class Settings:
 
 # A resumed run cannot change these halfway: they fix the network, the batches or the inputs.
 # --ema too: dropping or restarting the average halfway would test other weights than the run kept.
-FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name", "bn_bias_lr", "ema")
+# --muon too: it puts the filters in an optimizer group of their own.
+FIXED_ON_RESUME = ("model", "batch_size", "seed", "normalize", "recipe", "run_name", "bn_bias_lr", "ema", "muon")
 # These belong to one command, not to the run: never taken from a checkpoint.
 THIS_COMMAND_ONLY = ("resume", "stop_after", "evaluate")
 DATA_SOURCE = ("fake_data", "image_folder", "data_root")
@@ -177,6 +184,40 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         type=non_negative_int,
         metavar="N",
         help="fastnet models: stop training the whitening stem's bias after N epochs (default: 0, never)",
+    )
+
+    group = parser.add_argument_group("faster training, one switch each (all off by default)")
+    group.add_argument(
+        "--muon",
+        type=non_negative_float,
+        metavar="LR",
+        help="train the convolution filters with Muon (orthogonalised momentum) at this lr, e.g. 0.1, and the "
+        "rest with SGD; for the models with BatchNorm (default: 0, off)",
+    )
+    group.add_argument(
+        "--lookahead",
+        type=non_negative_int,
+        metavar="K",
+        help="every K steps pull the weights back toward a slow copy of them, e.g. 5 (default: 0, off)",
+    )
+    group.add_argument(
+        "--bn-momentum",
+        type=unit_interval,
+        metavar="M",
+        help=f"BatchNorm2d's momentum for its running statistics; 0.4 goes with --lookahead (default: {d.bn_momentum})",
+    )
+    group.add_argument(
+        "--resize-epochs",
+        type=non_negative_int,
+        metavar="N",
+        help="progressive resizing: the first N epochs train on smaller images, growing from --resize-from to "
+        "32x32 (default: 0, off)",
+    )
+    group.add_argument(
+        "--resize-from",
+        type=positive_int,
+        metavar="SIZE",
+        help=f"the image size of the first --resize-epochs epoch (default: {d.resize_from})",
     )
 
     group = parser.add_argument_group("presets")
@@ -336,6 +377,10 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         raise UserError("--tta-crops adds views to --tta; add --tta")
     if "stem_bias_epochs" in given and settings.stem_bias_epochs and settings.model not in STEM_MODELS:
         raise UserError(f"--stem-bias-epochs is for the fastnet models' whitening stem (the model is {settings.model})")
+    if "muon" in given and settings.muon and settings.model not in BATCHNORM_MODELS:
+        raise UserError(f"--muon rescales filters that a BatchNorm follows, and {settings.model} has no BatchNorm")
+    if not 8 <= settings.resize_from <= 32:
+        raise UserError(f"--resize-from must be between 8 and 32 pixels (it was {settings.resize_from})")
     if "bn_bias_lr" in given and settings.bn_bias_lr and settings.model not in BATCHNORM_MODELS:
         raise UserError(f"--bn-bias-lr trains BatchNorm's biases, and {settings.model} has no BatchNorm")
     if settings.nesterov and settings.momentum <= 0:
@@ -427,6 +472,11 @@ def describe(settings: Settings) -> str:
         < settings.stem_bias_epochs
         < settings.epochs
         and settings.model in STEM_MODELS,
+        f"Muon lr {settings.muon:g} for the filters": settings.muon and settings.model in BATCHNORM_MODELS,
+        f"lookahead every {settings.lookahead} steps": settings.lookahead,
+        f"BatchNorm momentum {settings.bn_momentum:g}": settings.bn_momentum != Settings.bn_momentum
+        and settings.model in BATCHNORM_MODELS,
+        f"{settings.resize_from}px to 32px over {plural(settings.resize_epochs, 'epoch')}": settings.resize_epochs,
         f"TTA ({tta_views(settings)} views)": settings.tta,
         "amp": settings.amp,
     }
