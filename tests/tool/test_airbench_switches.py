@@ -507,6 +507,12 @@ def test_recipe_choices_that_cannot_apply_rest_and_named_ones_are_checked():
         (("--ema", "1"), ("--ema",)),
         (("--ema", "1.5"), ("--ema",)),
         (("--ema", "-0.5"), ("--ema",)),
+        (("--muon", "0.05"), ("--muon", "mymodel has no BatchNorm")),
+        (("--model", "mymodel-relu", "--muon", "0.1"), ("--muon", "mymodel-relu has no BatchNorm")),
+        (("--resize-from", "4"), ("--resize-from",)),
+        (("--resize-from", "40"), ("--resize-from",)),
+        (("--bn-momentum", "1"), ("--bn-momentum",)),
+        (("--lookahead", "-1"), ("--lookahead",)),
     ],
 )
 def test_bad_combinations_are_one_line(tmp_path, flags, fragments):
