@@ -45,6 +45,7 @@ from training.errors import STOPPED_EXIT, UserError, run_main
 from training.evaluation import evaluate, evaluate_checkpoint, predictions_image
 from training.models import MODELS, FastNet, dirac_init, set_batchnorm_momentum
 from training.optimizer import freeze_batchnorm_scales, make_optimizer, set_learning_rates
+from training.recipes import size_note
 from training.report import (
     NoWriter,
     Output,
@@ -78,8 +79,9 @@ def main(argv=None):
         test_images, test_labels = (t.to(device) for t in cifar10_tensors(args, train=False))
         classes = class_names(args)  # CIFAR-10's, or an image folder's own class folders
         say(data_line(device, world, len(train_labels), len(test_labels), time.perf_counter() - started))
-        if note := amp_note(args.amp, device):
-            say(note)
+        for note in (amp_note(args.amp, device), size_note(args, device.type)):  # bf16 or float32, and why
+            if note:
+                say(note)
         if args.recipe == "gpu" and device.type == "cpu":
             say("note: --recipe gpu is sized for a GPU; on a CPU, --recipe fast reaches about the same accuracy sooner")
 

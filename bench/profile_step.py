@@ -1,11 +1,14 @@
 """Where one training step's time goes on the CPU: torch.profiler over 10_train_cifar10.py's step.
 
-Builds the --recipe's model, SGD optimizer (with its parameter groups), loss and --amp as the
-training tool does, feeds it one random batch already in the model's input form (float,
-normalized per the recipe, channels_last), runs 3 warm-up steps, then profiles --steps more.
-Every op's self CPU time (its own time, less that of the ops it calls) goes to the first group that
-its name, or else the name of the nearest op around it, matches; so nothing is counted twice and the
-groups add up to the profiled total. Prints the groups (ms per step, % of the total), the total
+Builds the --recipe's model, optimizer (SGD, with Muon for the filters under --muon; its parameter
+groups), loss and --amp as the training tool does. Each step first makes its batch as the tool does
+(the 'data' group): a random batch taken by index from a uint8 tensor of 50,000 images, cropped and
+mirrored (--augment; the tool does this for a whole epoch at once, the same work per image), turned into
+the model's input (float, normalized, channels_last) and, with --size below 32, resized as a
+--resize-epochs epoch does. 3 warm-up steps, then --steps more profiled. Every op's self CPU time (its
+own time, less that of the ops it calls) goes to 'data' or 'optimizer step' when it runs inside them,
+else to the first group that its name, or the name of the nearest op around it, matches; so nothing
+is counted twice and the groups add up to the profiled total. Prints the groups (ms per step, % of the total), the total
 and images/s, the process's peak memory, then the 8 ops with the most self time (with the convolutions' input shapes).
 'other' is mostly Python between the ops; with --compile on it also holds the code that inductor
 fuses ('## Call CompiledFxGraph ...'): only the ops it calls out to (convolutions, matmuls) keep
@@ -14,6 +17,7 @@ their groups.
     python bench/profile_step.py                          # --recipe fast: fastnet-wide, batch 256, amp
     python bench/profile_step.py --recipe notes           # MyModel, batch 64, SGD lr 0.01
     python bench/profile_step.py --threads 1 --no-amp --steps 10
+    python bench/profile_step.py --size 16                # a --resize-epochs epoch's step at 16x16
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from torch.profiler import ProfilerActivity, profile, record_function  # noqa: E
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.train_speed import peak_memory_mb  # noqa: E402
+from training.augment import augment_images, resize_batch  # noqa: E402
 from training.data import to_model_input  # noqa: E402
 from training.device import amp_active, autocast, maybe_compile  # noqa: E402
 from training.errors import run_main  # noqa: E402
@@ -40,6 +45,7 @@ from training.recipes import RECIPES  # noqa: E402
 from training.settings import layer_settings, positive_int  # noqa: E402
 
 STEP = "profile_step: one step"  # the record_function around each profiled step
+DATA = "profile_step: data"  # the record_function around making the batch
 WARM_UP_STEPS = 3
 # (group, name fragments), tried in order on an op's lower-cased name: the first match wins.
 GROUPS = (
@@ -53,6 +59,9 @@ GROUPS = (
     ("conversions / copies", ("_to_copy", "tocopy", "copy_")),
     ("linear / matmul", ("addmm", "mm", "linear", "matmul")),
 )
+# Ops inside these count for them, whatever they are (Muon's matrix products are the optimizer's).
+CONTAINERS = {DATA: "data (index, augment, to float, resize)"}
+OPTIMIZER = "optimizer step"
 OTHER = "other"
 CONVERSIONS = "conversions / copies"
 EXACT = {"aten::to": CONVERSIONS}  # the cast's wrapper: its child aten::_to_copy matches anyway
@@ -66,7 +75,15 @@ def own_group(name: str) -> str | None:
 
 
 def group_of(event) -> str:
-    """The group of the op's own name, else of the nearest enclosing op's, else 'other'."""
+    """'data' or the optimizer where the op runs inside them; else the group of the op's own name, else of the
+    nearest enclosing op's, else 'other'."""
+    outer = event
+    while outer is not None and outer.name != STEP:
+        if outer.name in CONTAINERS:
+            return CONTAINERS[outer.name]
+        if outer.name.lower().startswith("optimizer.step"):
+            return OPTIMIZER
+        outer = outer.cpu_parent
     while event is not None and event.name != STEP:
         if group := own_group(event.name):
             return group
@@ -92,6 +109,9 @@ def main():
     parser.add_argument("--model", choices=sorted(MODELS), help="the network (default: the recipe's)")
     parser.add_argument("--batch-size", type=positive_int, help="images per step (default: the recipe's)")
     parser.add_argument(
+        "--muon", type=float, metavar="LR", help="Muon for the filters at this lr (default: the recipe's)"
+    )
+    parser.add_argument(
         "--amp",
         action=argparse.BooleanOptionalAction,
         help="bf16 autocast, where this CPU computes bf16 natively (default: the recipe's)",
@@ -109,6 +129,9 @@ def main():
         help="torch.set_num_threads(N) (default: torch's, usually the cores)",
     )
     parser.add_argument(
+        "--size", type=positive_int, default=32, help="the side of the images the model sees (default: 32)"
+    )
+    parser.add_argument(
         "--steps", type=positive_int, default=5, help=f"steps profiled, after {WARM_UP_STEPS} warm-up steps (default 5)"
     )
     args = parser.parse_args()
@@ -120,7 +143,11 @@ def main():
     amp = "on (bf16 autocast)" if amp_active(settings.amp, device) else "off"
     if settings.amp and not amp_active(settings.amp, device):
         amp = "off (asked for, but this CPU has no native bf16)"
-    print(f"threads: {torch.get_num_threads()}, amp: {amp}, model: {settings.model}, batch: {settings.batch_size}")
+    optimizer_name = f"SGD + Muon lr {settings.muon:g} (filters)" if settings.muon else "SGD"
+    print(
+        f"threads: {torch.get_num_threads()}, amp: {amp}, model: {settings.model}, batch: {settings.batch_size}, "
+        f"images {args.size}x{args.size}, optimizer: {optimizer_name}"
+    )
 
     # 10_train_cifar10.py's model, loss and optimizer; one random batch in the model's input form
     torch.manual_seed(0)
@@ -129,14 +156,24 @@ def main():
     if settings.bn_bias_lr:  # as 10_train_cifar10.py: BatchNorm's scales stay at 1
         freeze_batchnorm_scales(model)
     optimizer = make_optimizer(model, settings)
-    images = torch.randint(0, 256, (settings.batch_size, 3, 32, 32), dtype=torch.uint8)
-    x, y = to_model_input(images, settings.normalize, channels_last=True), torch.randint(0, 10, (settings.batch_size,))
+    cached = torch.randint(0, 256, (50_000, 3, 32, 32), dtype=torch.uint8)  # the tool's decoded training set
+    generator = torch.Generator().manual_seed(0)
+
+    def batch():  # what the tool does to each batch's images before the model sees them
+        with record_function(DATA):
+            images = cached[torch.randint(0, len(cached), (settings.batch_size,), generator=generator)]
+            if settings.augment:
+                images = augment_images(images, generator, settings.augment_padding)
+            return resize_batch(to_model_input(images, settings.normalize, channels_last=True), args.size)
+
+    x, y = batch(), torch.randint(0, 10, (settings.batch_size,))
     train_model, note = maybe_compile(model, settings.compile, device, x, y, loss_fn)
     print(f"{note}; {args.steps} profiled step{'s' if args.steps > 1 else ''} after {WARM_UP_STEPS} warm-up steps")
 
     def step():  # the training loop's step
+        img = batch()
         with autocast(settings.amp, device):
-            loss = loss_fn(train_model(x), y)
+            loss = loss_fn(train_model(img), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -152,12 +189,12 @@ def main():
 
     events = prof.events()
     total_ms = sum(e.cpu_time_total for e in events if e.name == STEP) / 1000 / args.steps
-    groups = {group: 0.0 for group, _ in GROUPS}
+    groups = {group: 0.0 for group, _ in GROUPS} | {group: 0.0 for group in CONTAINERS.values()}
     groups[OTHER] = 0.0
     for event in events:  # the step's own self time is Python between the ops: 'other'
         groups[group_of(event)] += event.self_cpu_time_total / 1000 / args.steps
     order = ["convolution forward", "convolution backward", "BatchNorm (fwd+bwd)", "ReLU (fwd+bwd)"]
-    order += ["max pooling (fwd+bwd)", "linear / matmul", "loss", "optimizer step", CONVERSIONS, OTHER]
+    order += ["max pooling (fwd+bwd)", "linear / matmul", "loss", OPTIMIZER, *CONTAINERS.values(), CONVERSIONS, OTHER]
 
     print("\nwhere the time goes (self CPU time per step)")
     print(f"{'group':<24}{'ms/step':>10}{'%':>8}")

@@ -73,13 +73,13 @@ def augment_images(
 def epoch_image_size(settings, epoch: int, full_size: int = 32) -> int:
     """--resize-epochs N: the side of the images that epoch `epoch` (from 0) trains on. Progressive resizing
     (fast.ai's DAWNBench entries, 2018: "Now anyone can train Imagenet in 18 minutes"): the first N epochs
-    grow from --resize-from to full size in even steps (16, 20, 24, 28 for N = 4), the rest are full size.
+    grow from --resize-from to full size in steps of an even number of pixels (16, 20, 24, 28 for N = 4), the rest are full size.
     A 24x24 step costs about half a 32x32 one; the last epochs at full size fit the network to the size it
     is tested at."""
     if epoch >= settings.resize_epochs:
         return full_size
-    size = settings.resize_from + (full_size - settings.resize_from) * epoch / settings.resize_epochs
-    return min(full_size, 2 * round(size / 2))
+    step = (full_size - settings.resize_from) * epoch / settings.resize_epochs
+    return min(full_size, settings.resize_from + 2 * round(step / 2))
 
 
 def resize_batch(images: torch.Tensor, size: int) -> torch.Tensor:

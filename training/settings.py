@@ -18,7 +18,7 @@ from training.checkpoints import check_resumable, load_checkpoint
 from training.errors import UserError
 from training.models import BATCHNORM_MODELS, MODELS, STEM_MODELS
 from training.optimizer import SCHEDULES, lr_factor
-from training.recipes import RECIPES
+from training.recipes import RECIPES, recipe
 from training.report import plural, tta_views
 
 
@@ -87,6 +87,8 @@ EXAMPLE = "checkpoints/<run-name>/last.pt"
 # Bounds for numbers that would otherwise fail deep inside PyTorch or hang: a batch this large already
 # holds CIFAR-10's 50,000 training images 20 times; DataLoader workers beyond the cores only wait.
 MAX_BATCH_SIZE = 1_000_000
+# The smallest image FastNet takes: its 2x2 stem and three halvings leave 1x1 of a 10x10 image; 12 keeps 1x1 too.
+MIN_IMAGE_SIZE = 12
 CPU_CORES = os.cpu_count() or 1
 
 
@@ -96,7 +98,7 @@ def layer_settings(given: dict, saved: dict | None = None) -> Settings:
     (--resume, --evaluate) < the flags `given` now. A data flag given now replaces the checkpoint's whole
     data source; keys of `given` that are not settings (a benchmark's own --images) are left out."""
     names = {f.name for f in fields(Settings)}
-    values = {**asdict(Settings()), **RECIPES[given.get("recipe", "notes")]}
+    values = {**asdict(Settings()), **recipe(given.get("recipe", "notes"), given.get("device", "auto"))}
     if saved is not None:
         values.update({k: v for k, v in saved.items() if k in names and k not in THIS_COMMAND_ONLY})
         if any(key in given for key in DATA_SOURCE):
@@ -379,8 +381,15 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         raise UserError(f"--stem-bias-epochs is for the fastnet models' whitening stem (the model is {settings.model})")
     if "muon" in given and settings.muon and settings.model not in BATCHNORM_MODELS:
         raise UserError(f"--muon rescales filters that a BatchNorm follows, and {settings.model} has no BatchNorm")
-    if not 8 <= settings.resize_from <= 32:
-        raise UserError(f"--resize-from must be between 8 and 32 pixels (it was {settings.resize_from})")
+    if not MIN_IMAGE_SIZE <= settings.resize_from <= 32:
+        raise UserError(f"--resize-from must be between {MIN_IMAGE_SIZE} and 32 pixels (it was {settings.resize_from})")
+    if settings.resize_epochs and settings.model not in STEM_MODELS and "resize_epochs" not in given:
+        settings.resize_epochs = 0  # the recipe's resizing, with --model mymodel named now: 32x32 throughout
+    if settings.resize_epochs and settings.model not in STEM_MODELS:
+        raise UserError(
+            f"--resize-epochs needs a model that takes any image size (the fastnet models); {settings.model}'s "
+            "Linear layer takes 32x32 images only"
+        )
     if "bn_bias_lr" in given and settings.bn_bias_lr and settings.model not in BATCHNORM_MODELS:
         raise UserError(f"--bn-bias-lr trains BatchNorm's biases, and {settings.model} has no BatchNorm")
     if settings.nesterov and settings.momentum <= 0:

@@ -26,7 +26,7 @@ from training.errors import UserError
 from training.evaluation import evaluate, tta_logits
 from training.models import MODELS, FastNet, dirac_init
 from training.optimizer import freeze_batchnorm_scales, lr_factor, param_groups, set_learning_rates
-from training.recipes import RECIPES
+from training.recipes import recipe as recipe_settings
 from training.settings import Settings, describe, parse_settings
 
 TRAIN = "10_train_cifar10.py"
@@ -452,7 +452,9 @@ def test_dirac_init_in_a_run_is_applied_once_at_the_start(tmp_path, monkeypatch)
 # --- recipes ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("recipe", "model"), [("gpu", RECIPES["gpu"]["model"]), ("fast", RECIPES["fast"]["model"])])
+@pytest.mark.parametrize(
+    ("recipe", "model"), [("gpu", recipe_settings("gpu")["model"]), ("fast", recipe_settings("fast")["model"])]
+)
 def test_recipes_run_one_tiny_epoch_on_the_cpu(tmp_path, recipe, model):
     result = train_here(tmp_path, "--recipe", recipe, "--epochs", "1", "--run-name", "r")
     assert_ok(result)

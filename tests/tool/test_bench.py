@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_clean_error, assert_ok, run_in_process
 
-from training.recipes import RECIPES
+from training.recipes import recipe as recipe_settings
 from training.settings import layer_settings
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -25,6 +25,7 @@ GROUPS = (
     "linear / matmul",
     "loss",
     "optimizer step",
+    "data (index, augment, to float, resize)",
     "conversions / copies",
     "other",
 )
@@ -44,7 +45,7 @@ def one_thread(monkeypatch):
     "recipe, model, reference_batch",
     [
         ("notes", "mymodel", 16),
-        ("fast", RECIPES["fast"]["model"], 64),
+        ("fast", recipe_settings("fast")["model"], 64),
     ],  # fast: the notes' loop stays MyModel at batch 64
 )
 def test_train_speed_prints_three_rows_the_ceiling_share_and_speedup_last(
@@ -71,7 +72,7 @@ def test_bench_flags_given_win_over_the_recipe():
     fast = layer_settings({"recipe": "fast", "images": 64})  # --images: the benchmark's own, not a setting
     assert fast.amp and fast.batch_size == 256
     settings = layer_settings({"recipe": "fast", "batch_size": 16, "amp": False})  # --batch-size 16 --no-amp
-    assert (settings.batch_size, settings.amp, settings.model) == (16, False, RECIPES["fast"]["model"])
+    assert (settings.batch_size, settings.amp, settings.model) == (16, False, recipe_settings("fast")["model"])
 
 
 def group_table(stdout: str) -> tuple[dict[str, float], float]:
@@ -89,16 +90,18 @@ def group_table(stdout: str) -> tuple[dict[str, float], float]:
     return rows, total
 
 
-@pytest.mark.parametrize("recipe, model", [("fast", RECIPES["fast"]["model"]), ("notes", "mymodel")])
+@pytest.mark.parametrize("recipe, model", [("fast", recipe_settings("fast")["model"]), ("notes", "mymodel")])
 def test_profile_step_groups_add_up_to_the_total(tmp_path, one_thread, recipe, model):
     result = run_in_process(
         "bench/profile_step.py", "--recipe", recipe, "--steps", "1", "--batch-size", "4", "--no-amp", cwd=tmp_path
     )
     assert_ok(result)
-    assert re.search(rf"^threads: 1, amp: off, model: {model}, batch: 4$", result.stdout, re.MULTILINE), result.stdout
+    header = rf"^threads: 1, amp: off, model: {model}, batch: 4, images 32x32, optimizer: SGD$"
+    assert re.search(header, result.stdout, re.MULTILINE), result.stdout
     rows, total = group_table(result.stdout)
     assert list(rows) == list(GROUPS)
     assert rows["convolution forward"] > 0 and rows["convolution backward"] > 0
+    assert rows["data (index, augment, to float, resize)"] > 0 and rows["optimizer step"] > 0
     assert total > 0 and sum(rows.values()) == pytest.approx(total, rel=0.03)
     printed = re.search(r"^profiled total per step: ([\d.]+) ms, (\d+) images/s", result.stdout, re.MULTILINE)
     assert printed and float(printed[1]) == pytest.approx(total) and int(printed[2]) > 0
@@ -112,3 +115,30 @@ def test_profile_step_groups_add_up_to_the_total(tmp_path, one_thread, recipe, m
 
 def test_profile_step_refuses_zero_steps(tmp_path):
     assert_clean_error(run_in_process("bench/profile_step.py", "--steps", "0", cwd=tmp_path), "--steps")
+
+
+def test_profile_step_counts_muon_in_the_optimizer_and_resizes(tmp_path, one_thread):
+    flags = ("--model", "fastnet", "--muon", "0.1", "--size", "16", "--steps", "1", "--batch-size", "4", "--no-amp")
+    result = run_in_process("bench/profile_step.py", *flags, cwd=tmp_path)
+    assert_ok(result)
+    assert "images 16x16, optimizer: SGD + Muon lr 0.1 (filters)" in result.stdout
+    rows, total = group_table(result.stdout)
+    assert rows["optimizer step"] > 0 and sum(rows.values()) == pytest.approx(total, rel=0.03)
+    conv_rows = [line for line in result.stdout.split("top 8 ops", 1)[1].splitlines() if "convolution" in line]
+    assert all("x32x32" not in line for line in conv_rows), "the model sees 16x16 images"
+
+
+def test_profile_step_groups_ops_by_what_runs_them():
+    import profile_step
+
+    def event(name, parent=None):
+        return type("Event", (), {"name": name, "cpu_parent": parent})()
+
+    step = event(profile_step.STEP)
+    muon = event("aten::mm", event("aten::matmul", event("Optimizer.step#SGDMuon.step", step)))
+    linear = event("aten::mm", event("aten::matmul", event("aten::linear", step)))
+    copy = event("aten::copy_", event("aten::index", event(profile_step.DATA, step)))
+    assert profile_step.group_of(muon) == "optimizer step", "Muon's matrix products are the optimizer's"
+    assert profile_step.group_of(linear) == "linear / matmul"
+    assert profile_step.group_of(copy) == "data (index, augment, to float, resize)"
+    assert profile_step.group_of(event("aten::copy_", step)) == "conversions / copies"

@@ -21,7 +21,7 @@ from training.averaging import Lookahead
 from training.models import MODELS, FastNet, set_batchnorm_momentum
 from training.muon import SGDMuon, orthogonalize
 from training.optimizer import freeze_batchnorm_scales, lr_factor, make_optimizer, param_groups, set_learning_rates
-from training.settings import Settings
+from training.settings import MIN_IMAGE_SIZE, Settings
 
 TRAIN = "10_train_cifar10.py"
 FAST = ("--fake-data", "--compile", "off", "--device", "cpu")
@@ -427,28 +427,21 @@ def test_resize_epochs_in_a_run_feed_the_model_each_epochs_size(tmp_path, monkey
     assert "at 16x16" in result.stderr + result.stdout and "at 24x24" in result.stderr + result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: settings.py accepts --resize-epochs with mymodel/mymodel-relu/mymodel-bn, whose Linear layer "
-    "takes 32x32 images only; the first step crashes with a traceback (mat1 and mat2 shapes)",
-)
 def test_resize_epochs_with_a_model_that_needs_32x32_is_one_line(tmp_path):
     result = train_here(tmp_path, "--epochs", "1", *BATCH, "--resize-epochs", "1")
     assert result.returncode == 2
     assert_clean_error(result, "--resize-epochs")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: settings.py allows --resize-from 8 (8..32), but FastNet's three halvings after the 2x2 stem "
-    "leave nothing of an 8x8 image: the first step crashes in block3's MaxPool2d with a traceback",
-)
 def test_the_smallest_resize_from_allowed_trains_fastnet(tmp_path):
-    flags = ("--model", "fastnet", "--epochs", "1", *BATCH, "--resize-epochs", "1", "--resize-from", "8")
-    result = train_here(tmp_path, *flags)
-    assert "Traceback" not in result.stderr
-    if result.returncode:
-        assert_clean_error(result, "--resize-from")
+    flags = ("--model", "fastnet", "--epochs", "1", *BATCH, "--resize-epochs", "1")
+    assert_ok(train_here(tmp_path, *flags, "--resize-from", str(MIN_IMAGE_SIZE)))
+    assert_clean_error(train_here(tmp_path, *flags, "--resize-from", str(MIN_IMAGE_SIZE - 1)), "--resize-from")
+
+
+def test_an_odd_resize_from_is_the_first_size():
+    sizes = [epoch_image_size(Settings(resize_epochs=4, resize_from=13), epoch) for epoch in range(5)]
+    assert sizes == [13, 17, 23, 27, 32], "the first epoch at --resize-from, then even steps up"
 
 
 # --- --model fastnet-cpu ----------------------------------------------------------------------------
