@@ -5,6 +5,10 @@
                  --recipe fast, then the ways to 90%: that recipe trained longer, and its ideas
                  at airbench94's widths; minutes to reach 85/88/90% (TTA counts on the last
                  epoch). --seeds 1 2 reruns the --recipe fast row with other seeds, for the spread.
+  --table second the second step (2026-12-05): the first --recipe fast, then each idea of the second
+                 step (a network shaped for the CPU, progressive resizing, lookahead, Muon), and
+                 today's --recipe fast at its float32 size (a CPU without native bf16).
+                 --seeds 1 2 reruns the today's --recipe fast row.
   --table notes  beyond the notes' model: what ReLU, BatchNorm, augmentation and a schedule buy.
 
 Runs each row as its own process, exactly as a learner would type it (plus
@@ -19,6 +23,7 @@ the per-epoch numbers to a CSV and draws test accuracy against minutes into a PN
     python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 10  # some rows
     python bench/ablation.py --image-folder ../shared/data/cifar10 --rows 1 13 12 10 \
         --csv bench/results/time_to_90_cpu.csv                                  # the second sitting
+    python bench/ablation.py --table second --image-folder ../shared/data/cifar10 --seeds 1 2
     python bench/ablation.py --table notes --image-folder ../shared/data/cifar10
     python bench/ablation.py --report-only                                      # the table and PNG from the CSV
 """
@@ -54,7 +59,9 @@ NOTES_ROWS = [
     ("FastNet recipe", []),  # --recipe fast as it was before the airbench ideas: TIME_ROWS[1]'s flags, below
 ]
 
-# --table time: today's --recipe fast with the ideas not yet added switched off, one more added per row.
+# --table time: the first --recipe fast (training/recipes.py FIRST_FAST: today's recipe without the second step's
+# ideas) with the ideas not yet added switched off, one more added per row.
+FIRST_FAST = ["--recipe", "fast", "--model", "fastnet-wide", "--resize-epochs", "0"]
 IDEAS = [  # (label, the flags that switch the idea off)
     ("+ bf16 autocast (native bf16 CPUs)", ["--no-amp"]),
     ("+ EMA of the weights", ["--ema", "0"]),
@@ -66,19 +73,42 @@ IDEAS = [  # (label, the flags that switch the idea off)
     ("+ fastnet-wide, 10 epochs", ["--model", "fastnet", "--epochs", "9"]),
 ]
 TIME_ROWS = [("notes' default, 20 epochs", [])] + [
-    ("--recipe fast before" if index == 0 else IDEAS[index - 1][0], ["--recipe", "fast", *flags])
+    ("--recipe fast before" if index == 0 else IDEAS[index - 1][0], [*FIRST_FAST, *flags])
     for index in range(len(IDEAS) + 1)
     for flags in [[flag for _, off in IDEAS[index:] for flag in off]]
 ]
 NOTES_ROWS[-1] = (NOTES_ROWS[-1][0], TIME_ROWS[1][1])
-SEED_ROW = len(TIME_ROWS)  # --seeds reruns this row: --recipe fast itself
+SEED_ROW = len(TIME_ROWS)  # --seeds reruns this row: the first --recipe fast itself
 # Past the notes' time: how long the same recipe, or the same ideas at airbench94's widths, need for 90%.
-TIME_ROWS.append(("longer: 18 epochs", ["--recipe", "fast", "--epochs", "18"]))
-TIME_ROWS.append(("longer: 26 epochs", ["--recipe", "fast", "--epochs", "26"]))
+TIME_ROWS.append(("longer: 18 epochs", [*FIRST_FAST, "--epochs", "18"]))
+TIME_ROWS.append(("longer: 26 epochs", [*FIRST_FAST, "--epochs", "26"]))
 TIME_ROWS.append(
-    ("airbench widths (fastnet-gpu), 11 epochs", ["--recipe", "fast", "--model", "fastnet-gpu", "--epochs", "11"])
+    ("airbench widths (fastnet-gpu), 11 epochs", [*FIRST_FAST, "--model", "fastnet-gpu", "--epochs", "11"])
 )
-TABLES = {"time": TIME_ROWS, "notes": NOTES_ROWS}
+# --table second: the ideas of the second step, one row each on the row above; the ideas that did not pay off
+# (not in today's --recipe fast) each as one row over today's recipe.
+SECOND_ROWS = [
+    ("notes' default, 20 epochs", []),
+    ("--recipe fast before (fastnet-wide)", FIRST_FAST),
+    ("+ fastnet-cpu (48/128/256)", ["--recipe", "fast", "--resize-epochs", "0"]),
+    ("+ progressive resizing, 16 to 28 px over 4 epochs", ["--recipe", "fast"]),
+]
+SECOND_SEED_ROW = len(SECOND_ROWS)  # today's --recipe fast
+SECOND_ROWS += [
+    ("+ lookahead (5 steps), BatchNorm momentum 0.4", ["--recipe", "fast", "--lookahead", "5", "--bn-momentum", "0.4"]),
+    (
+        "+ Muon for the filters, batch 1024",
+        ["--recipe", "fast", "--muon", "0.2", "--batch-size", "1024", "--lr", "0.4"],
+    ),
+    ("--recipe fast at its float32 size", ["--recipe", "fast", "--no-amp", "--model", "fastnet"]),
+]
+TABLES = {"time": TIME_ROWS, "second": SECOND_ROWS, "notes": NOTES_ROWS}
+SEED_ROWS = {"time": SEED_ROW, "second": SECOND_SEED_ROW, "notes": len(NOTES_ROWS)}
+DEFAULT_CSV = {
+    "time": "time_to_accuracy_cpu.csv",
+    "second": "time_to_accuracy_second_cpu.csv",
+    "notes": "ablation_cpu.csv",
+}
 THRESHOLDS = (0.85, 0.88, 0.90)
 CSV_COLUMNS = [
     "row",
@@ -246,7 +276,7 @@ def main():
         metavar="S",
         help="also rerun the --recipe fast row (--table notes: the last row) with these seeds",
     )
-    parser.add_argument("--csv", help="default: bench/results/<ablation_cpu|time_to_accuracy_cpu>.csv")
+    parser.add_argument("--csv", help="default: bench/results/<ablation_cpu|time_to_accuracy_cpu|..._second_cpu>.csv")
     parser.add_argument("--png", help="default: the CSV's name with .png")
     parser.add_argument("--warm-cache", action="store_true", help="reuse the decoded-image cache (faster, less honest)")
     parser.add_argument(
@@ -254,7 +284,7 @@ def main():
     )
     args = parser.parse_args()
     table = TABLES[args.table]
-    default_csv = "bench/results/" + ("ablation_cpu.csv" if args.table == "notes" else "time_to_accuracy_cpu.csv")
+    default_csv = "bench/results/" + DEFAULT_CSV[args.table]
     csv_path = ROOT / (args.csv or default_csv)
     png_path = ROOT / args.png if args.png else csv_path.with_suffix(".png")
     bad = [n for n in args.rows or [] if not 1 <= n <= len(table)]
@@ -272,7 +302,7 @@ def main():
         raise UserError(f"--image-folder {image_folder} needs train/ and test/ sub-folders")
 
     wanted = [(number, 0) for number in args.rows or range(1, len(table) + 1)]
-    seed_row = SEED_ROW if args.table == "time" else len(table)
+    seed_row = SEED_ROWS[args.table]
     wanted += [(seed_row, seed) for seed in args.seeds if seed != 0]
     # Rows not run now keep their earlier numbers, so one row can be rerun alone.
     kept = [r for r in read_csv(csv_path) if row_key(r) not in wanted] if csv_path.is_file() else []
@@ -317,7 +347,7 @@ def report(csv_path: Path, png_path: Path | None, table: str = "notes", only_row
     if png_path is not None:
         draw_plot(first_seed, png_path, "CIFAR-10 test accuracy per epoch (ring: final accuracy with --tta)")
         print(f"\nwrote {png_path}\n")
-    if table == "time":
+    if table in ("time", "second"):
         print_time_table(runs)
         return
     print(

@@ -57,14 +57,31 @@ def test_bad_input_gives_one_line(tmp_path):
 def test_time_table_rows_add_one_idea_each():
     """Row 2 is the fast recipe with every idea off; each later row switches one more on; the last is
     --recipe fast itself, and row 1 the notes' default."""
-    rows = ablation.TIME_ROWS[: ablation.SEED_ROW]
-    assert rows[0][1] == [] and rows[-1][1] == ["--recipe", "fast"]
+    rows, first = ablation.TIME_ROWS[: ablation.SEED_ROW], ablation.FIRST_FAST
+    assert rows[0][1] == [] and rows[-1][1] == first
     assert len(rows) == 2 + len(ablation.IDEAS)
     for (label, off), (_, before), (after_label, after) in zip(ablation.IDEAS, rows[1:], rows[2:]):
-        assert before == ["--recipe", "fast", *off, *after[2:]], f"{after_label}: only {off} switched back on"
+        assert before == [*first, *off, *after[len(first) :]], f"{after_label}: only {off} switched back on"
         assert after_label == label
     longer = [flags for _, flags in ablation.TIME_ROWS[ablation.SEED_ROW :]]
-    assert longer and all(flags[:2] == ["--recipe", "fast"] and "--epochs" in flags for flags in longer)
+    assert longer and all(flags[: len(first)] == first and "--epochs" in flags for flags in longer)
+
+
+def test_the_first_fast_recipe_is_todays_without_the_second_step():
+    """FIRST_FAST (the rows of --table time) undoes exactly what the second step put into --recipe fast."""
+    from training.recipes import FIRST_FAST, SECOND_STEP
+    from training.settings import Settings, build_parser, layer_settings
+
+    first = layer_settings(vars(build_parser().parse_args(ablation.FIRST_FAST)))
+    for key in SECOND_STEP:
+        assert getattr(first, key) == FIRST_FAST.get(key, getattr(Settings, key)), key
+
+
+def test_second_table_rows():
+    rows = dict(ablation.SECOND_ROWS)
+    assert ablation.SECOND_ROWS[0][1] == [] and ablation.SECOND_ROWS[1][1] == ablation.FIRST_FAST
+    assert ablation.SECOND_ROWS[ablation.SECOND_SEED_ROW - 1][1] == ["--recipe", "fast"], "--seeds: today's recipe"
+    assert all(flags[:2] == ["--recipe", "fast"] for flags in list(rows.values())[2:])
 
 
 def table_rows(printed: str) -> dict[str, dict[str, str]]:
