@@ -44,7 +44,7 @@ from training.device import amp_note, autocast, maybe_compile, pick_device
 from training.errors import STOPPED_EXIT, UserError, run_main
 from training.evaluation import evaluate, evaluate_checkpoint, predictions_image
 from training.models import MODELS, FastNet, dirac_init, set_batchnorm_momentum
-from training.optimizer import freeze_batchnorm_scales, make_optimizer, set_learning_rates
+from training.optimizer import freeze_batchnorm_scales, make_optimizer, set_learning_rates, stop_frozen_gradients
 from training.recipes import size_note
 from training.report import (
     NoWriter,
@@ -125,6 +125,8 @@ def main(argv=None):
             for epoch in range(first_epoch, last_epoch):
                 # 训练步骤开始 / training: the notes' step on every batch
                 train_model.train()
+                if world == 1:  # a frozen stem bias needs no gradient: the first convolution then costs less
+                    stop_frozen_gradients(optim, epoch)
                 generator = epoch_generator(args.seed, epoch)  # the same batches after a resume
                 images = epoch_images(train_images, args, generator, epoch)  # --augment, --flip: new crops, flips
                 batches = epoch_batches(images, train_labels, args.batch_size, generator, rank, world, args.workers)

@@ -40,7 +40,7 @@ from training.data import to_model_input  # noqa: E402
 from training.device import amp_active, autocast, maybe_compile  # noqa: E402
 from training.errors import run_main  # noqa: E402
 from training.models import MODELS  # noqa: E402
-from training.optimizer import freeze_batchnorm_scales, make_optimizer  # noqa: E402
+from training.optimizer import freeze_batchnorm_scales, make_optimizer, stop_frozen_gradients  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.settings import layer_settings, positive_int  # noqa: E402
 
@@ -156,6 +156,7 @@ def main():
     if settings.bn_bias_lr:  # as 10_train_cifar10.py: BatchNorm's scales stay at 1
         freeze_batchnorm_scales(model)
     optimizer = make_optimizer(model, settings)
+    stop_frozen_gradients(optimizer, settings.epochs - 1)  # a step of the last epoch, as most of them (stem bias)
     cached = torch.randint(0, 256, (50_000, 3, 32, 32), dtype=torch.uint8)  # the tool's decoded training set
     generator = torch.Generator().manual_seed(0)
 

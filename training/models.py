@@ -99,9 +99,10 @@ class FastNet(nn.Module):
 
 
 class FastNetWide(FastNet):
-    """FastNet with twice the channels in its first two blocks (64, 128, 128): --recipe fast's model.
+    """FastNet with twice the channels in its first two blocks (64, 128, 128): the first --recipe fast's model.
     Wide where the images are large and the CPU's matrix units are busy, not in the last 7x7 and 3x3
-    block, whose backward pass runs far below the CPU's peak (bench/profile_step.py)."""
+    block, whose backward pass ran far below the peak of an Intel Xeon with AMX (bench/profile_step.py);
+    on an AMD EPYC without AMX the last block is cheap, hence fastnet-cpu."""
 
     def __init__(self):
         super().__init__(widths=(24, 64, 128, 128))

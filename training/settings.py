@@ -226,8 +226,9 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     group.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        help="a preset: 'fast' = fastnet-wide, 10 epochs and the switches above, for a CPU; 'gpu' = the same, sized "
-        "for one GPU (flags given still win; default: notes)",
+        help="a preset: 'fast' = fastnet-cpu, 10 epochs and the switches above that paid off on a CPU (float32 "
+        "and a smaller fastnet where the CPU has no native bf16); 'gpu' = airbench94's widths for one GPU (flags given "
+        "still win; default: notes)",
     )
 
     add_data_flags(parser)

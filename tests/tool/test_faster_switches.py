@@ -20,7 +20,14 @@ from training.augment import epoch_image_size, resize_batch
 from training.averaging import Lookahead
 from training.models import MODELS, FastNet, set_batchnorm_momentum
 from training.muon import SGDMuon, orthogonalize
-from training.optimizer import freeze_batchnorm_scales, lr_factor, make_optimizer, param_groups, set_learning_rates
+from training.optimizer import (
+    freeze_batchnorm_scales,
+    lr_factor,
+    make_optimizer,
+    param_groups,
+    set_learning_rates,
+    stop_frozen_gradients,
+)
 from training.settings import MIN_IMAGE_SIZE, Settings
 
 TRAIN = "10_train_cifar10.py"
@@ -463,3 +470,18 @@ def test_fastnet_cpu_maps_a_batch_of_any_size_from_16_to_32_to_ten_logits():
         assert features.shape[-2:] == (3, 3)
         expected = model.linear(features.amax((2, 3))) * 0.125  # at 32x32: the old MaxPool2d(3) over 3x3
         assert torch.allclose(model(x), expected, atol=1e-6)
+
+
+def test_a_frozen_stem_bias_gets_no_gradient_and_the_filters_still_do():
+    model = FastNet()
+    optimizer = make_optimizer(model, Settings(model="fastnet", stem_bias_epochs=2))
+    x = torch.rand(4, 3, 32, 32)
+    for epoch, trains in ((0, True), (1, True), (2, False), (5, False)):
+        stop_frozen_gradients(optimizer, epoch)
+        model.zero_grad(set_to_none=True)
+        model(x).sum().backward()
+        assert (model.stem.bias.grad is not None) == trains, epoch
+        assert model.block1[0].weight.grad is not None, "the first convolution's filters train on"
+    optimizer = make_optimizer(model, Settings(model="fastnet", stem_bias_epochs=0))  # never frozen
+    stop_frozen_gradients(optimizer, 9)
+    assert model.stem.bias.requires_grad
