@@ -482,6 +482,7 @@ def test_a_frozen_stem_bias_gets_no_gradient_and_the_filters_still_do():
         model(x).sum().backward()
         assert (model.stem.bias.grad is not None) == trains, epoch
         assert model.block1[0].weight.grad is not None, "the first convolution's filters train on"
+    model = FastNet()
     optimizer = make_optimizer(model, Settings(model="fastnet", stem_bias_epochs=0))  # never frozen
     stop_frozen_gradients(optimizer, 9)
     assert model.stem.bias.requires_grad
