@@ -42,6 +42,7 @@ FIRST_FAST = {
 SECOND_STEP = {
     "model": "fastnet-cpu",  # narrow at 31x31, wide at 7x7 and 3x3: training/models.py
     "resize_epochs": 4,  # progressive resizing, 16 -> 28 pixels over 4 epochs: training/augment.py
+    "muon": 0.05,  # Muon for the convolution filters at this lr, SGD for the rest: training/muon.py
 }
 # A CPU without native bf16 trains in float32, at about half the speed (bench/README.md): there --recipe fast
 # takes this smaller size, so that it does not take longer than in bf16 on a CPU that has it.

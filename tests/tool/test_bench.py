@@ -96,7 +96,8 @@ def test_profile_step_groups_add_up_to_the_total(tmp_path, one_thread, recipe, m
         "bench/profile_step.py", "--recipe", recipe, "--steps", "1", "--batch-size", "4", "--no-amp", cwd=tmp_path
     )
     assert_ok(result)
-    header = rf"^threads: 1, amp: off, model: {model}, batch: 4, images 32x32, optimizer: SGD$"
+    optimizer = r"SGD \+ Muon lr [\d.]+ \(filters\)" if recipe_settings(recipe).get("muon") else "SGD"
+    header = rf"^threads: 1, amp: off, model: {model}, batch: 4, images 32x32, optimizer: {optimizer}$"
     assert re.search(header, result.stdout, re.MULTILINE), result.stdout
     rows, total = group_table(result.stdout)
     assert list(rows) == list(GROUPS)
