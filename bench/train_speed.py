@@ -9,9 +9,10 @@
 
 With --recipe notes (the default) all three train MyModel with SGD lr 0.01 at batch 64. With
 --recipe fast or gpu, the project and ceiling rows take that recipe's model, batch size, SGD
-settings (momentum, Nesterov, weight decay, the parameter groups of --bn-bias-lr), label smoothing,
-normalization and --amp, as 10_train_cifar10.py --recipe NAME does (not its per-epoch augmentation
-or --ema update); the reference row stays the notes' MyModel loop at batch 64. --batch-size and
+settings (momentum, Nesterov, weight decay, the parameter groups of --bn-bias-lr, Muon for the
+filters under --muon, the stem bias frozen as in the run's later epochs), label smoothing,
+normalization and --amp, as 10_train_cifar10.py --recipe NAME does (not its per-epoch augmentation,
+its smaller images of --resize-epochs or its --ema update); the reference row stays the notes' MyModel loop at batch 64. --batch-size and
 --amp/--no-amp given on the command line still win over the recipe.
 
 All three train about the same number of images after a warm-up, timed in alternating rounds
@@ -45,7 +46,7 @@ from training.data import cifar10_tensors, pil_dataset, to_model_input  # noqa: 
 from training.device import amp_note, autocast, maybe_compile, pick_device  # noqa: E402
 from training.errors import run_main  # noqa: E402
 from training.models import MODELS  # noqa: E402
-from training.optimizer import freeze_batchnorm_scales, make_optimizer  # noqa: E402
+from training.optimizer import freeze_batchnorm_scales, make_optimizer, stop_frozen_gradients  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.settings import Settings, add_data_flags, layer_settings, positive_int  # noqa: E402
 
@@ -161,6 +162,7 @@ def main():
     if settings.bn_bias_lr:  # as 10_train_cifar10.py: BatchNorm's scales stay at 1
         freeze_batchnorm_scales(project_model)
     project_optimizer = make_optimizer(project_model, settings)
+    stop_frozen_gradients(project_optimizer, settings.epochs - 1)  # a step of the last epoch, as most of them
     reference_data, project_data = reference_batches(settings, reference_batch), project_batches(device, settings)
     started = time.perf_counter()
     x, y = next(project_data)
