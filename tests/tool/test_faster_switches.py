@@ -486,3 +486,34 @@ def test_a_frozen_stem_bias_gets_no_gradient_and_the_filters_still_do():
     optimizer = make_optimizer(model, Settings(model="fastnet", stem_bias_epochs=0))  # never frozen
     stop_frozen_gradients(optimizer, 9)
     assert model.stem.bias.requires_grad
+
+
+def test_the_fast_recipe_takes_its_float32_size_where_bf16_is_not_native(monkeypatch):
+    import training.device
+    from training.recipes import FLOAT32_SIZE, RECIPES, size_note
+    from training.settings import parse_settings
+
+    monkeypatch.setattr(training.device, "cpu_has_bf16", lambda: True)
+    native, _ = parse_settings(["--recipe", "fast", "--device", "cpu"])
+    assert native.model == RECIPES["fast"]["model"] and size_note(native, "cpu") is None
+    monkeypatch.setattr(training.device, "cpu_has_bf16", lambda: False)
+    plain, _ = parse_settings(["--recipe", "fast", "--device", "cpu"])
+    assert plain.model == FLOAT32_SIZE["model"] != native.model
+    assert "float32" in size_note(plain, "cpu")
+    given, _ = parse_settings(["--recipe", "fast", "--device", "cpu", "--model", "fastnet-wide"])
+    assert given.model == "fastnet-wide", "a flag given still wins"
+    notes, _ = parse_settings(["--device", "cpu"])
+    assert notes.model == "mymodel" and size_note(notes, "cpu") is None
+
+
+def test_bf16_counts_as_native_only_with_the_cpu_flags(monkeypatch, tmp_path):
+    import training.device
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    for flags, native in (("fpu avx512f avx512bw", False), ("fpu avx512_bf16", True), ("fpu amx_bf16", True)):
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"flags\t\t: {flags}\n")
+        monkeypatch.setattr(training.device, "Path", lambda _, file=cpuinfo: file)
+        training.device.cpu_has_bf16.cache_clear()
+        assert training.device.cpu_has_bf16() is native, flags
+    training.device.cpu_has_bf16.cache_clear()
