@@ -13,6 +13,11 @@ import torch
 from torch import nn
 
 
+def float_state(model: nn.Module) -> list[torch.Tensor]:
+    """The model's weights and float buffers (BatchNorm's running statistics), not its integer counters."""
+    return [t for t in model.state_dict().values() if t.is_floating_point()]
+
+
 class WeightAverage:
     def __init__(self, model: nn.Module, decay: float):
         self.decay = decay
@@ -27,8 +32,7 @@ class WeightAverage:
         n updates: small at first (2/11 on the first), so that the starting weights are soon forgotten."""
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        averaged = [t for t in self.model.state_dict().values() if t.is_floating_point()]
-        current = [t for t in model.state_dict().values() if t.is_floating_point()]
+        averaged, current = float_state(self.model), float_state(model)
         torch._foreach_lerp_(averaged, current, 1 - decay)
 
     def state_dict(self) -> dict:
@@ -50,7 +54,11 @@ class Lookahead:
 
     def __init__(self, model: nn.Module, every: int):
         self.every = every
-        self.slow = [t.detach().clone() for t in model.state_dict().values() if t.is_floating_point()]
+        self.restart(model)
+
+    def restart(self, model: nn.Module) -> None:
+        """The slow copy = the model's weights now (a new run, or --lookahead turned on when resuming)."""
+        self.slow = [t.detach().clone() for t in float_state(model)]
 
     @torch.no_grad()
     def update(self, model: nn.Module, step: int, total_steps: int) -> None:
@@ -58,7 +66,7 @@ class Lookahead:
         if step % self.every and step < total_steps:
             return
         decay = 1.0 if step >= total_steps else 0.95**self.every * (step / total_steps) ** 3
-        current = [t for t in model.state_dict().values() if t.is_floating_point()]
+        current = float_state(model)
         torch._foreach_lerp_(self.slow, current, 1 - decay)
         torch._foreach_copy_(current, self.slow)
 

@@ -231,7 +231,7 @@ def restore_run(checkpoint: dict, path, model, optimizer, device, average=None, 
         if checkpoint.get("lookahead"):
             lookahead.load_state_dict(checkpoint["lookahead"])
         else:
-            lookahead.slow = [t.detach().clone() for t in model.state_dict().values() if t.is_floating_point()]
+            lookahead.restart(model)
     torch.set_rng_state(checkpoint["rng"]["torch"])
     if device.type == "cuda" and checkpoint["rng"]["cuda"]:
         torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])

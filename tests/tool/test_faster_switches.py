@@ -5,12 +5,13 @@ uninterrupted one, and a switch that cannot apply is one error line."""
 from __future__ import annotations
 
 import copy
-import subprocess
-from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_clean_error, assert_ok, run_in_process
+from conftest import assert_clean_error, assert_ok
+
+# The helpers of the airbench switches' tests, shared (train_here runs the tool in this process).
+from test_airbench_switches import Tiny, float_keys, load, train_here  # noqa: E402
 from torch import nn
 
 import training.data
@@ -30,8 +31,6 @@ from training.optimizer import (
 )
 from training.settings import MIN_IMAGE_SIZE, Settings
 
-TRAIN = "10_train_cifar10.py"
-FAST = ("--fake-data", "--compile", "off", "--device", "cpu")
 TRAIN_SIZE, TEST_SIZE = 128, 50  # --fake-data made smaller here; with --batch-size 32: 4 steps per epoch
 BATCH = ("--batch-size", "32")
 
@@ -45,19 +44,6 @@ def small_fake_data():
         patch.setattr(training.data, "FAKE_TEST_SIZE", TEST_SIZE)
         patch.setattr(training.report, "add_graph", lambda writer, model, example: None)
         yield
-
-
-def train_here(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """A tool run inside the test process (no interpreter start-up)."""
-    return run_in_process(TRAIN, *FAST, *args, cwd=workdir)
-
-
-def load(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def float_keys(state: dict) -> list[str]:
-    return [key for key, value in state.items() if value.is_floating_point()]
 
 
 def assert_same_weights(a: dict, b: dict, atol: float = 1e-6) -> None:
@@ -272,18 +258,6 @@ def test_muon_run_trains_the_filters_and_resumes_as_an_uninterrupted_run(muon_wh
 
 
 # --- --lookahead ------------------------------------------------------------------------------------
-
-
-class Tiny(nn.Module):
-    """A Linear layer and a BatchNorm1d: parameters, float buffers and an integer buffer."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(4, 3)
-        self.bn = nn.BatchNorm1d(3)
-
-    def forward(self, x):
-        return self.bn(self.linear(x))
 
 
 def test_lookahead_syncs_every_k_steps_and_hands_over_the_slow_weights_at_the_end():
