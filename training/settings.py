@@ -386,6 +386,8 @@ def parse_settings(argv=None, description: str = "") -> tuple[Settings, dict | N
         raise UserError(f"--resize-from must be between {MIN_IMAGE_SIZE} and 32 pixels (it was {settings.resize_from})")
     if settings.resize_epochs and settings.model not in STEM_MODELS and "resize_epochs" not in given:
         settings.resize_epochs = 0  # the recipe's resizing, with --model mymodel named now: 32x32 throughout
+    if "resize_epochs" not in given and "resume" not in given and settings.resize_epochs >= settings.epochs:
+        settings.resize_epochs = settings.epochs // 2  # a short run of the recipe still ends at full size
     if settings.resize_epochs and settings.model not in STEM_MODELS:
         raise UserError(
             f"--resize-epochs needs a model that takes any image size (the fastnet models); {settings.model}'s "

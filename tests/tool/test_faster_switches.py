@@ -491,3 +491,14 @@ def test_bf16_counts_as_native_only_with_the_cpu_flags(monkeypatch, tmp_path):
         training.device.cpu_has_bf16.cache_clear()
         assert training.device.cpu_has_bf16() is native, flags
     training.device.cpu_has_bf16.cache_clear()
+
+
+def test_a_short_run_of_the_recipe_still_ends_at_full_size():
+    from training.settings import parse_settings
+
+    assert parse_settings(["--recipe", "fast"])[0].resize_epochs == 4, "the recipe's own"
+    assert parse_settings(["--recipe", "fast", "--epochs", "2"])[0].resize_epochs == 1
+    assert parse_settings(["--recipe", "fast", "--epochs", "1"])[0].resize_epochs == 0
+    assert parse_settings(["--model", "fastnet", "--epochs", "2", "--resize-epochs", "3"])[0].resize_epochs == 3, (
+        "a number named on the command line stays"
+    )
